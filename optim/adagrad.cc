@@ -1,0 +1,46 @@
+#include "optim/adagrad.h"
+
+#include "optim/kernels/reference.h"
+#include "optim/rules/adagrad.h"
+
+namespace adaptive {
+
+AdagradOptions::AdagradOptions(double lr) : lr_(lr) {}
+double AdagradOptions::get_lr() const { return lr(); }
+void AdagradOptions::set_lr(const double lr) { this->lr(lr); }
+ADAPTIVE_DEFINE_FIELD_METHODS(AdagradOptions)
+ADAPTIVE_DEFINE_FIELD_METHODS(AdagradParamState)
+
+Adagrad::Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdagradOptions defaults)
+    : OptimizerBase(std::move(param_groups), defaults) {
+  for (auto& group : param_groups_) {
+    for (const auto& p : group.params()) state_for(p, options_of(group));
+  }
+}
+
+void Adagrad::validate(const AdagradOptions& o) {
+  detail::check_non_negative(kName, "lr", o.lr());
+  detail::check_non_negative(kName, "lr_decay", o.lr_decay());
+  detail::check_non_negative(kName, "weight_decay", o.weight_decay());
+  detail::check_non_negative(kName, "initial_accumulator_value", o.initial_accumulator_value());
+  detail::check_non_negative(kName, "eps", o.eps());
+}
+
+void Adagrad::init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options) {
+  if (!state.sum().defined()) {
+    state.sum(torch::full_like(param, options.initial_accumulator_value(), torch::MemoryFormat::Preserve));
+  }
+}
+
+void Adagrad::update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
+                     const AdagradOptions& options, GradientScalars<double> gradient) {
+  state.step(state.step() + 1);
+  gradient.weight_decay = options.weight_decay();
+  AdagradScalars<double> s;
+  s.grad = gradient;
+  s.lr_t = options.lr() / (1.0 + static_cast<double>(state.step() - 1) * options.lr_decay());
+  s.eps = options.eps();
+  kernels::apply_reference<AdagradRule>(s, param, grad, state.sum());
+}
+
+}  // namespace adaptive

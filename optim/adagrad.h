@@ -1,0 +1,77 @@
+#pragma once
+// adaptive::Adagrad: a drop-in for torch::optim::Adagrad (dense gradients).
+//
+// Update for step t (the algorithm box is optim/rules/adagrad.h):
+//   Σ ← Σ + g²,   θ ← θ − lr_t · g / (√Σ + ε),   lr_t = lr / (1 + (t − 1)·lr_decay)
+
+#include "optim/common_options.h"
+#include "optim/fields.h"
+#include "optim/optimizer_base.h"
+
+#include <torch/optim/optimizer.h>
+
+#include <tuple>
+#include <vector>
+
+namespace adaptive {
+
+struct AdagradOptions : public torch::optim::OptimizerCloneableOptions<AdagradOptions> {
+  AdagradOptions(double lr = 1e-2);
+  /// Learning rate.
+  TORCH_ARG(double, lr) = 1e-2;
+  /// Learning-rate decay: lr_t = lr / (1 + (t − 1)·lr_decay).
+  TORCH_ARG(double, lr_decay) = 0;
+  /// λ: L2 penalty added to the gradient.
+  TORCH_ARG(double, weight_decay) = 0;
+  /// Starting value of the accumulator Σ.
+  TORCH_ARG(double, initial_accumulator_value) = 0;
+  /// ε, added to √Σ.
+  TORCH_ARG(double, eps) = 1e-10;
+  ADAPTIVE_COMMON_OPTIONS;
+
+ public:
+  static auto fields() {
+    using O = AdagradOptions;
+    return std::make_tuple(detail::field("lr", &O::lr_), detail::field("lr_decay", &O::lr_decay_),
+                           detail::field("weight_decay", &O::weight_decay_),
+                           detail::field("initial_accumulator_value", &O::initial_accumulator_value_),
+                           detail::field("eps", &O::eps_), ADAPTIVE_COMMON_FIELDS(O));
+  }
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  friend bool operator==(const AdagradOptions& lhs, const AdagradOptions& rhs);
+  double get_lr() const override;
+  void set_lr(const double lr) override;
+};
+
+struct AdagradParamState : public torch::optim::OptimizerCloneableParamState<AdagradParamState> {
+  TORCH_ARG(torch::Tensor, sum);
+  TORCH_ARG(int64_t, step) = 0;
+
+ public:
+  static auto fields() {
+    using S = AdagradParamState;
+    return std::make_tuple(detail::field("sum", &S::sum_), detail::field("step", &S::step_));
+  }
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  friend bool operator==(const AdagradParamState& lhs, const AdagradParamState& rhs);
+};
+
+class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState> {
+ public:
+  static constexpr const char* kName = "adaptive::Adagrad";
+
+  /// Like torch::optim::Adagrad, creates the state (Σ) of every parameter here.
+  explicit Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdagradOptions defaults = {});
+  explicit Adagrad(std::vector<torch::Tensor> params, AdagradOptions defaults = {})
+      : Adagrad(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
+                defaults) {}
+
+  static void validate(const AdagradOptions& options);
+  static void init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options);
+  static void update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
+                     const AdagradOptions& options, GradientScalars<double> gradient);
+};
+
+}  // namespace adaptive

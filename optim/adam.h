@@ -1,0 +1,92 @@
+#pragma once
+// adaptive::Adam: a drop-in for torch::optim::Adam (and, with
+// decoupled_weight_decay(true), torch::optim::AdamW).
+//
+// Update for step t (the algorithm box is optim/rules/adam.h):
+//   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
+//   m̂ = m / (1 − β1ᵗ),       v̂ = v / (1 − β2ᵗ)        (bias_correction, default on)
+//   θ ← θ − lr · m̂ / (√v̂ + ε)
+// where g has first been value-clipped, norm-clipped, negated (maximize) and,
+// unless decoupled, given the L2 term λ·θ; decoupled decay is θ ← θ·(1 − lr·λ).
+
+#include "optim/common_options.h"
+#include "optim/fields.h"
+#include "optim/optimizer_base.h"
+
+#include <torch/optim/optimizer.h>
+
+#include <tuple>
+#include <vector>
+
+namespace adaptive {
+
+struct AdamOptions : public torch::optim::OptimizerCloneableOptions<AdamOptions> {
+  AdamOptions(double lr = 1e-3);
+  /// Learning rate.
+  TORCH_ARG(double, lr) = 1e-3;
+  typedef std::tuple<double, double> betas_t;
+  /// (β1, β2): decay rates of the first and second moment estimates, each in [0, 1).
+  TORCH_ARG(betas_t, betas) = std::make_tuple(0.9, 0.999);
+  /// ε, added to √v̂ for numerical stability.
+  TORCH_ARG(double, eps) = 1e-8;
+  /// λ: L2 penalty added to the gradient, or decoupled decay (see below).
+  TORCH_ARG(double, weight_decay) = 0;
+  /// AMSGrad: normalize by the running maximum of v instead of v.
+  TORCH_ARG(bool, amsgrad) = false;
+  /// Divide m by (1 − β1ᵗ) and v by (1 − β2ᵗ). false: use m and v as they are.
+  TORCH_ARG(bool, bias_correction) = true;
+  /// true: θ ← θ·(1 − lr·λ) before the update, exactly torch::optim::AdamW.
+  TORCH_ARG(bool, decoupled_weight_decay) = false;
+  ADAPTIVE_COMMON_OPTIONS;
+
+ public:
+  static auto fields() {
+    using O = AdamOptions;
+    return std::make_tuple(detail::field("lr", &O::lr_), detail::field("betas", &O::betas_),
+                           detail::field("eps", &O::eps_), detail::field("weight_decay", &O::weight_decay_),
+                           detail::field("amsgrad", &O::amsgrad_), detail::field("bias_correction", &O::bias_correction_),
+                           detail::field("decoupled_weight_decay", &O::decoupled_weight_decay_),
+                           ADAPTIVE_COMMON_FIELDS(O));
+  }
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  friend bool operator==(const AdamOptions& lhs, const AdamOptions& rhs);
+  double get_lr() const override;
+  void set_lr(const double lr) override;
+};
+
+struct AdamParamState : public torch::optim::OptimizerCloneableParamState<AdamParamState> {
+  TORCH_ARG(int64_t, step) = 0;
+  TORCH_ARG(torch::Tensor, exp_avg);
+  TORCH_ARG(torch::Tensor, exp_avg_sq);
+  TORCH_ARG(torch::Tensor, max_exp_avg_sq) = {};
+
+ public:
+  static auto fields() {
+    using S = AdamParamState;
+    return std::make_tuple(detail::field("step", &S::step_), detail::field("exp_avg", &S::exp_avg_),
+                           detail::field("exp_avg_sq", &S::exp_avg_sq_),
+                           detail::field("max_exp_avg_sq", &S::max_exp_avg_sq_));
+  }
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  friend bool operator==(const AdamParamState& lhs, const AdamParamState& rhs);
+};
+
+class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
+ public:
+  static constexpr const char* kName = "adaptive::Adam";
+
+  explicit Adam(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdamOptions defaults = {})
+      : OptimizerBase(std::move(param_groups), defaults) {}
+  explicit Adam(std::vector<torch::Tensor> params, AdamOptions defaults = {})
+      : Adam(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
+             defaults) {}
+
+  static void validate(const AdamOptions& options);
+  static void init_state(AdamParamState& state, const torch::Tensor& param, const AdamOptions& options);
+  static void update(const torch::Tensor& param, const torch::Tensor& grad, AdamParamState& state,
+                     const AdamOptions& options, GradientScalars<double> gradient);
+};
+
+}  // namespace adaptive

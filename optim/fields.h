@@ -1,0 +1,92 @@
+#pragma once
+// One list of named fields per options/state class drives saving, loading and
+// equality, so adding an option is one line, not three.
+
+#include <torch/serialize/archive.h>
+#include <torch/types.h>
+
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace adaptive {
+namespace detail {
+
+template <class C, class T>
+struct Field {
+  const char* name;
+  T C::*member;
+};
+
+template <class C, class T>
+constexpr Field<C, T> field(const char* name, T C::*member) {
+  return {name, member};
+}
+
+inline void write_value(torch::serialize::OutputArchive& archive, const char* name, const torch::Tensor& value) {
+  // Same rule as LibTorch: an undefined tensor (absent state) is not written.
+  if (value.defined()) {
+    archive.write(name, value);
+  }
+}
+
+template <class T>
+void write_value(torch::serialize::OutputArchive& archive, const char* name, const T& value) {
+  archive.write(name, c10::IValue(value));
+}
+
+// A key that is missing keeps the value already there. That is what lets an
+// archive written by torch::optim (which lacks adaptive's extra options) load.
+template <class T>
+void read_value(torch::serialize::InputArchive& archive, const char* name, T& value) {
+  c10::IValue ivalue;
+  if (archive.try_read(name, ivalue)) {
+    value = ivalue.to<T>();
+  }
+}
+
+template <class C, class F>
+void for_each_field(F&& f) {
+  std::apply([&](const auto&... fields) { (f(fields), ...); }, C::fields());
+}
+
+template <class C>
+void write_fields(const C& object, torch::serialize::OutputArchive& archive) {
+  for_each_field<C>([&](const auto& fd) { write_value(archive, fd.name, object.*(fd.member)); });
+}
+
+template <class C>
+void read_fields(C& object, torch::serialize::InputArchive& archive) {
+  for_each_field<C>([&](const auto& fd) { read_value(archive, fd.name, object.*(fd.member)); });
+}
+
+inline bool value_equal(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.defined() != b.defined()) return false;
+  return !a.defined() || (a.sizes() == b.sizes() && a.dtype() == b.dtype() && torch::equal(a.cpu(), b.cpu()));
+}
+
+template <class T>
+bool value_equal(const T& a, const T& b) {
+  return a == b;
+}
+
+template <class C>
+bool fields_equal(const C& a, const C& b) {
+  bool equal = true;
+  for_each_field<C>([&](const auto& fd) { equal = equal && value_equal(a.*(fd.member), b.*(fd.member)); });
+  return equal;
+}
+
+}  // namespace detail
+}  // namespace adaptive
+
+// Defines serialize(InputArchive&), serialize(OutputArchive&) and operator==
+// for an options or state class from its fields() list.
+#define ADAPTIVE_DEFINE_FIELD_METHODS(Class)                                               \
+  void Class::serialize(torch::serialize::InputArchive& archive) {                         \
+    ::adaptive::detail::read_fields(*this, archive);                                       \
+  }                                                                                        \
+  void Class::serialize(torch::serialize::OutputArchive& archive) const {                  \
+    ::adaptive::detail::write_fields(*this, archive);                                      \
+  }                                                                                        \
+  bool operator==(const Class& lhs, const Class& rhs) { return ::adaptive::detail::fields_equal(lhs, rhs); }

@@ -1,0 +1,264 @@
+#pragma once
+// The shell every adaptive optimizer shares: checks, closure handling, state
+// lookup, gradient clipping, save and load. An optimizer derives from it and
+// supplies only what is its own (see adam.h):
+//
+//   static constexpr const char* kName;                 "adaptive::Adam"
+//   static void validate(const Options&);               its own option checks
+//   static void init_state(State&, const Tensor& p, const Options&);
+//       create the state tensors the options need (idempotent)
+//   static void update(const Tensor& p, const Tensor& g, State&, const Options&,
+//                      GradientScalars<double>);        one step of one tensor
+
+#include "optim/clip.h"
+#include "optim/fields.h"
+#include "optim/rules/gradient.h"
+#include "optim/validation.h"
+
+#include <c10/util/Optional.h>
+#include <c10/util/irange.h>
+#include <torch/optim/optimizer.h>
+#include <torch/optim/serialize.h>
+#include <torch/serialize/archive.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace adaptive {
+
+template <class Derived, class OptionsT, class StateT>
+class OptimizerBase : public torch::optim::Optimizer {
+ public:
+  using Options = OptionsT;
+  using State = StateT;
+  using ParamGroup = torch::optim::OptimizerParamGroup;
+
+  /// Runs `closure` (with grad enabled) if given, then updates every parameter
+  /// that has a gradient. Everything is checked before anything is written: on
+  /// an error no parameter or state has changed.
+  torch::Tensor step(LossClosure closure = nullptr) override {
+    torch::NoGradGuard no_grad;
+    torch::Tensor loss;
+    if (closure) {
+      torch::AutoGradMode enable_grad(true);
+      loss = closure();
+    }
+    const std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
+    const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads);
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const Options& options = options_of(param_groups_[gi]);
+      const auto& params = param_groups_[gi].params();
+      for (const auto pi : c10::irange(params.size())) {
+        if (!grads[gi][pi].defined()) continue;
+        Derived::update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi]);
+      }
+    }
+    return loss;
+  }
+
+  /// Checks the group (options, parameters) before adding it. Hides
+  /// Optimizer::add_param_group; a call through a base pointer is still caught
+  /// by the checks at the start of step().
+  void add_param_group(const ParamGroup& group) {
+    ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
+    check_options(options_of(candidate));
+    std::vector<ParamGroup> all = param_groups_;
+    all.push_back(candidate);
+    check_params(all);
+    Optimizer::add_param_group(candidate);
+  }
+
+  /// The global L2 norm of the gradients as step() received them (before any
+  /// clipping), over all groups; set by step() when any group clips by norm.
+  c10::optional<double> last_grad_norm() const { return last_grad_norm_; }
+
+  /// Same format as torch::optim (state keys and option names), plus the
+  /// extra options: torch::optim::X can read what this writes, and this reads
+  /// what torch::optim::X wrote.
+  void save(torch::serialize::OutputArchive& archive) const override {
+    torch::optim::serialize<State, Options>(archive, *this);
+  }
+
+  /// Restores state and, as PyTorch's load_state_dict does, the options of
+  /// each group. All-or-nothing: the checkpoint is checked against this
+  /// optimizer (group count, parameter counts, state shapes, option values)
+  /// before anything changes.
+  void load(torch::serialize::InputArchive& archive) override;
+
+ protected:
+  OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults)
+      : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)) {
+    check_options(defaults);
+    for (const auto& group : param_groups) add_param_group(group);
+  }
+
+  static Options& options_of(ParamGroup& group) { return static_cast<Options&>(group.options()); }
+  static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
+
+  static std::string key_of(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
+
+  /// The state of `param`, created on first use (as the built-ins do).
+  State& state_for(const torch::Tensor& param, const Options& options) {
+    auto& slot = state_[key_of(param)];
+    if (!slot) slot = std::make_unique<State>();
+    State& state = static_cast<State&>(*slot);
+    Derived::init_state(state, param, options);
+    return state;
+  }
+
+ private:
+  static void check_options(const Options& o) {
+    detail::check_non_negative(Derived::kName, "clip_grad_norm", o.clip_grad_norm());
+    detail::check_non_negative(Derived::kName, "clip_grad_value", o.clip_grad_value());
+    Derived::validate(o);
+  }
+
+  static void check_params(const std::vector<ParamGroup>& groups) {
+    std::unordered_set<const void*> seen;
+    for (const auto gi : c10::irange(groups.size())) {
+      const auto& params = groups[gi].params();
+      for (const auto pi : c10::irange(params.size())) {
+        const torch::Tensor& p = params[pi];
+        TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
+        TORCH_CHECK(p.is_floating_point(), Derived::kName, ": parameter ", pi, " of group ", gi,
+                    " has dtype ", p.scalar_type(), "; only floating-point parameters can be optimized");
+        TORCH_CHECK(seen.insert(p.unsafeGetTensorImpl()).second, Derived::kName, ": parameter ", pi, " of group ",
+                    gi, " appears more than once in this optimizer");
+      }
+    }
+  }
+
+  // Every group's options and every (param, grad) pair, checked up front. The
+  // result holds, per group and parameter, the gradient or an undefined
+  // tensor for parameters to skip.
+  std::vector<std::vector<torch::Tensor>> checked_gradients() const {
+    check_params(param_groups_);
+    std::vector<std::vector<torch::Tensor>> grads(param_groups_.size());
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      check_options(options_of(param_groups_[gi]));
+      for (const auto pi : c10::irange(param_groups_[gi].params().size())) {
+        const torch::Tensor& p = param_groups_[gi].params()[pi];
+        const torch::Tensor& g = p.grad();
+        grads[gi].push_back(g);
+        if (!g.defined()) continue;
+        TORCH_CHECK(!g.is_sparse(), Derived::kName, " does not support sparse gradients (parameter ", pi,
+                    " of group ", gi, ")");
+        TORCH_CHECK(g.sizes() == p.sizes(), Derived::kName, ": gradient of parameter ", pi, " of group ", gi,
+                    " has shape ", g.sizes(), " but the parameter has shape ", p.sizes());
+        TORCH_CHECK(g.scalar_type() == p.scalar_type() && g.device() == p.device(), Derived::kName,
+                    ": gradient of parameter ", pi, " of group ", gi, " is ", g.scalar_type(), " on ", g.device(),
+                    " but the parameter is ", p.scalar_type(), " on ", p.device());
+      }
+    }
+    return grads;
+  }
+
+  // Clipping and maximize, per group: the value-clip limit and the factor
+  // that norm clipping and the sign of maximize fold into one multiply.
+  std::vector<GradientScalars<double>> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads) {
+    std::vector<torch::Tensor> flat;
+    std::vector<double> clip_values;
+    bool clip_norm = false, clip_value = false;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const Options& o = options_of(param_groups_[gi]);
+      clip_norm = clip_norm || o.clip_grad_norm() > 0;
+      clip_value = clip_value || o.clip_grad_value() > 0;
+      for (const auto& g : grads[gi]) {
+        if (!g.defined()) continue;
+        flat.push_back(g);
+        clip_values.push_back(o.clip_grad_value());
+      }
+    }
+    double norm = 0;
+    last_grad_norm_ = c10::nullopt;
+    if (clip_norm) {
+      // Value clipping comes first, so norm clipping sees clamped gradients.
+      norm = global_grad_norm(flat, clip_values);
+      last_grad_norm_ = clip_value ? global_grad_norm(flat, std::vector<double>(flat.size(), 0.0)) : norm;
+    }
+    std::vector<GradientScalars<double>> result;
+    for (const auto& group : param_groups_) {
+      const Options& o = options_of(group);
+      GradientScalars<double> s;
+      s.clip_value = o.clip_grad_value();
+      s.scale = o.clip_grad_norm() > 0 ? clip_coefficient(o.clip_grad_norm(), norm) : 1.0;
+      if (o.maximize()) s.scale = -s.scale;
+      result.push_back(s);
+    }
+    return result;
+  }
+
+  c10::optional<double> last_grad_norm_;
+};
+
+template <class Derived, class OptionsT, class StateT>
+void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchive& archive) {
+  using torch::serialize::InputArchive;
+  const char* name = Derived::kName;
+  c10::IValue version;
+  TORCH_CHECK(archive.try_read("pytorch_version", version), name,
+              "::load: not an optimizer checkpoint (no 'pytorch_version' entry)");
+
+  // 1. Read everything into temporaries.
+  InputArchive state_archive, groups_archive;
+  TORCH_CHECK(archive.try_read("state", state_archive) && archive.try_read("param_groups", groups_archive), name,
+              "::load: checkpoint lacks 'state' or 'param_groups'");
+  torch::Tensor group_count;
+  TORCH_CHECK(groups_archive.try_read("param_groups/size", group_count), name,
+              "::load: checkpoint lacks 'param_groups/size'");
+  TORCH_CHECK(group_count.item<int64_t>() == static_cast<int64_t>(param_groups_.size()), name,
+              "::load: checkpoint has ", group_count.item<int64_t>(), " parameter groups, this optimizer has ",
+              param_groups_.size());
+
+  std::vector<std::unique_ptr<Options>> new_options;
+  ska::flat_hash_map<std::string, std::unique_ptr<torch::optim::OptimizerParamState>> new_state;
+  for (const auto gi : c10::irange(param_groups_.size())) {
+    InputArchive group_archive, options_archive;
+    TORCH_CHECK(groups_archive.try_read("param_groups/" + std::to_string(gi), group_archive), name,
+                "::load: checkpoint lacks parameter group ", gi);
+    torch::Tensor size;
+    group_archive.read("params/size", size);
+    const auto& params = param_groups_[gi].params();
+    TORCH_CHECK(size.item<int64_t>() == static_cast<int64_t>(params.size()), name, "::load: group ", gi,
+                " of the checkpoint has ", size.item<int64_t>(), " parameters, this optimizer's has ",
+                params.size());
+
+    // Options absent from the checkpoint (one written by torch::optim lacks
+    // adaptive's) keep their current values.
+    auto options = std::make_unique<Options>(options_of(param_groups_[gi]));
+    group_archive.read("options", options_archive);
+    detail::read_fields(*options, options_archive);
+    check_options(*options);
+    new_options.push_back(std::move(options));
+
+    for (const auto pi : c10::irange(params.size())) {
+      c10::IValue saved_key;
+      group_archive.read("params/" + std::to_string(pi), saved_key);
+      InputArchive param_archive;
+      if (!state_archive.try_read(saved_key.toStringRef(), param_archive)) continue;  // no state yet
+      auto state = std::make_unique<State>();
+      detail::read_fields(*state, param_archive);
+      const torch::Tensor& p = params[pi];
+      detail::for_each_field<State>([&](const auto& fd) {
+        auto& value = (*state).*(fd.member);
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
+          if (!value.defined()) return;
+          TORCH_CHECK(value.sizes() == p.sizes(), name, "::load: state '", fd.name, "' of parameter ", pi,
+                      " in group ", gi, " has shape ", value.sizes(), " but the parameter has shape ", p.sizes());
+          value = value.to(p.device());
+        }
+      });
+      new_state[key_of(p)] = std::move(state);
+    }
+  }
+
+  // 2. Commit: nothing above touched this optimizer.
+  for (const auto gi : c10::irange(param_groups_.size())) param_groups_[gi].set_options(std::move(new_options[gi]));
+  state_ = std::move(new_state);
+}
+
+}  // namespace adaptive

@@ -1,0 +1,88 @@
+#pragma once
+// adaptive::RMSprop: a drop-in for torch::optim::RMSprop.
+//
+// Update for step t (the algorithm box is optim/rules/rmsprop.h):
+//   s ← α·s + (1 − α)·g²,  ḡ ← α·ḡ + (1 − α)·g (centered)
+//   ŝ = s / (1 − αᵗ), ĝ = ḡ / (1 − αᵗ)    (bias_correction, default off)
+//   d = √(ŝ − ĝ²) + ε (centered) or √ŝ + ε
+//   b ← μ·b + g/d, θ ← θ − lr·b (momentum μ > 0)   or   θ ← θ − lr·g/d
+
+#include "optim/common_options.h"
+#include "optim/fields.h"
+#include "optim/optimizer_base.h"
+
+#include <torch/optim/optimizer.h>
+
+#include <tuple>
+#include <vector>
+
+namespace adaptive {
+
+struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOptions> {
+  RMSpropOptions(double lr = 1e-2);
+  /// Learning rate.
+  TORCH_ARG(double, lr) = 1e-2;
+  /// α: smoothing constant of the running mean of g², in [0, 1].
+  TORCH_ARG(double, alpha) = 0.99;
+  /// ε, added to the root mean square.
+  TORCH_ARG(double, eps) = 1e-8;
+  /// λ: L2 penalty added to the gradient.
+  TORCH_ARG(double, weight_decay) = 0;
+  /// μ: momentum of the normalized step (0: none).
+  TORCH_ARG(double, momentum) = 0;
+  /// Normalize by the estimated variance (s − ḡ²) instead of s.
+  TORCH_ARG(bool, centered) = false;
+  /// Divide the running means by (1 − αᵗ) before use (needs α < 1).
+  TORCH_ARG(bool, bias_correction) = false;
+  ADAPTIVE_COMMON_OPTIONS;
+
+ public:
+  static auto fields() {
+    using O = RMSpropOptions;
+    return std::make_tuple(detail::field("lr", &O::lr_), detail::field("alpha", &O::alpha_),
+                           detail::field("eps", &O::eps_), detail::field("weight_decay", &O::weight_decay_),
+                           detail::field("momentum", &O::momentum_), detail::field("centered", &O::centered_),
+                           detail::field("bias_correction", &O::bias_correction_), ADAPTIVE_COMMON_FIELDS(O));
+  }
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  friend bool operator==(const RMSpropOptions& lhs, const RMSpropOptions& rhs);
+  double get_lr() const override;
+  void set_lr(const double lr) override;
+};
+
+struct RMSpropParamState : public torch::optim::OptimizerCloneableParamState<RMSpropParamState> {
+  TORCH_ARG(int64_t, step) = 0;
+  TORCH_ARG(torch::Tensor, square_avg);
+  TORCH_ARG(torch::Tensor, momentum_buffer) = {};
+  TORCH_ARG(torch::Tensor, grad_avg) = {};
+
+ public:
+  static auto fields() {
+    using S = RMSpropParamState;
+    return std::make_tuple(detail::field("step", &S::step_), detail::field("square_avg", &S::square_avg_),
+                           detail::field("momentum_buffer", &S::momentum_buffer_),
+                           detail::field("grad_avg", &S::grad_avg_));
+  }
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  friend bool operator==(const RMSpropParamState& lhs, const RMSpropParamState& rhs);
+};
+
+class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState> {
+ public:
+  static constexpr const char* kName = "adaptive::RMSprop";
+
+  explicit RMSprop(std::vector<torch::optim::OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})
+      : OptimizerBase(std::move(param_groups), defaults) {}
+  explicit RMSprop(std::vector<torch::Tensor> params, RMSpropOptions defaults = {})
+      : RMSprop(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
+                defaults) {}
+
+  static void validate(const RMSpropOptions& options);
+  static void init_state(RMSpropParamState& state, const torch::Tensor& param, const RMSpropOptions& options);
+  static void update(const torch::Tensor& param, const torch::Tensor& grad, RMSpropParamState& state,
+                     const RMSpropOptions& options, GradientScalars<double> gradient);
+};
+
+}  // namespace adaptive

@@ -1,0 +1,55 @@
+#pragma once
+// RMSprop (Hinton, Lecture 6e), centered variant (Graves, 2013). For step t:
+//
+//   g  ← prepare_gradient(g)              clip, maximize, L2 decay (gradient.h)
+//   s  ← α·s + (1 − α)·g²                 running mean of g²
+//   ḡ  ← α·ḡ + (1 − α)·g                  centered only
+//   ŝ  = s / (1 − αᵗ),  ĝ = ḡ / (1 − αᵗ)  bias correction, off by default
+//   d  = √(ŝ − ĝ²) + ε   (centered)   or   √ŝ + ε
+//   b  ← μ·b + g / d,  θ ← θ − lr·b       with momentum μ > 0
+//   θ  ← θ − lr · g / d                   without momentum
+
+#include "optim/rules/gradient.h"
+
+namespace adaptive {
+
+template <class S>
+struct RMSpropScalars {
+  GradientScalars<S> grad;
+  S alpha, one_minus_alpha;
+  S bias_correction = 1;  // 1 − αᵗ with bias_correction(true), else 1
+  S lr, eps, momentum;
+  bool centered = false;
+};
+
+struct RMSpropRule {
+  template <class T, class S>
+  static void apply(const RMSpropScalars<S>& s, T& param, const T& grad, T& square_avg, T& momentum_buffer,
+                    T& grad_avg) {
+    const T g = prepare_gradient(grad, param, s.grad);
+    square_avg = ew::addcmul(square_avg * s.alpha, s.one_minus_alpha, g, g);
+    const T mean_sq = unbias(square_avg, s.bias_correction);
+    T denom;
+    if (s.centered) {
+      grad_avg = ew::axpy(grad_avg * s.alpha, s.one_minus_alpha, g);
+      const T mean_g = unbias(grad_avg, s.bias_correction);
+      denom = ew::sqrt(ew::addcmul(mean_sq, S(-1), mean_g, mean_g)) + s.eps;  // √(ŝ − ĝ²) + ε
+    } else {
+      denom = ew::sqrt(mean_sq) + s.eps;
+    }
+    if (s.momentum > 0) {
+      momentum_buffer = ew::addcdiv(momentum_buffer * s.momentum, S(1), g, denom);
+      param = ew::axpy(param, -s.lr, momentum_buffer);
+    } else {
+      param = ew::addcdiv(param, -s.lr, g, denom);
+    }
+  }
+
+ private:
+  template <class T, class S>
+  static T unbias(const T& x, S correction) {
+    return correction == 1 ? x : x / correction;
+  }
+};
+
+}  // namespace adaptive

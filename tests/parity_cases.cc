@@ -1,0 +1,144 @@
+#include "tests/parity_cases.h"
+
+#include <sstream>
+
+namespace adaptive_test {
+namespace {
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s << v;
+  std::string out = s.str();
+  for (auto& c : out) {
+    if (c == '.' || c == '-' || c == '+') c = '_';
+  }
+  return out;
+}
+
+ParityCase adam_case(const std::string& name, std::vector<AdamConfig> configs) {
+  ParityCase c;
+  c.optimizer = "Adam";
+  c.name = name;
+  c.group_count = configs.size();
+  const bool decoupled = configs[0].decoupled;
+  c.builtin = [configs, decoupled](const auto& groups) {
+    if (decoupled) {
+      return build<torch::optim::AdamW, torch::optim::AdamWOptions, AdamConfig>(
+          groups, configs, [](const AdamConfig& k) { return k.to<torch::optim::AdamWOptions>(); });
+    }
+    return build<torch::optim::Adam, torch::optim::AdamOptions, AdamConfig>(
+        groups, configs, [](const AdamConfig& k) { return k.to<torch::optim::AdamOptions>(); });
+  };
+  c.ours = [configs](const auto& groups) {
+    return build<adaptive::Adam, adaptive::AdamOptions, AdamConfig>(groups, configs, [](const AdamConfig& k) {
+      return k.to<adaptive::AdamOptions>().decoupled_weight_decay(k.decoupled);
+    });
+  };
+  return c;
+}
+
+ParityCase rmsprop_case(const std::string& name, std::vector<RMSpropConfig> configs) {
+  ParityCase c;
+  c.optimizer = "RMSprop";
+  c.name = name;
+  c.group_count = configs.size();
+  c.builtin = [configs](const auto& groups) {
+    return build<torch::optim::RMSprop, torch::optim::RMSpropOptions, RMSpropConfig>(
+        groups, configs, [](const RMSpropConfig& k) { return k.to<torch::optim::RMSpropOptions>(); });
+  };
+  c.ours = [configs](const auto& groups) {
+    return build<adaptive::RMSprop, adaptive::RMSpropOptions, RMSpropConfig>(
+        groups, configs, [](const RMSpropConfig& k) { return k.to<adaptive::RMSpropOptions>(); });
+  };
+  return c;
+}
+
+ParityCase adagrad_case(const std::string& name, std::vector<AdagradConfig> configs) {
+  ParityCase c;
+  c.optimizer = "Adagrad";
+  c.name = name;
+  c.group_count = configs.size();
+  c.builtin = [configs](const auto& groups) {
+    return build<torch::optim::Adagrad, torch::optim::AdagradOptions, AdagradConfig>(
+        groups, configs, [](const AdagradConfig& k) { return k.to<torch::optim::AdagradOptions>(); });
+  };
+  c.ours = [configs](const auto& groups) {
+    return build<adaptive::Adagrad, adaptive::AdagradOptions, AdagradConfig>(
+        groups, configs, [](const AdagradConfig& k) { return k.to<adaptive::AdagradOptions>(); });
+  };
+  return c;
+}
+
+}  // namespace
+
+std::vector<ParityCase> adam_cases() {
+  std::vector<ParityCase> cases;
+  for (bool amsgrad : {false, true})
+    for (double wd : {0.0, 0.05})
+      for (double eps : {1e-8, 1e-3})
+        for (auto betas : {std::make_pair(0.9, 0.999), std::make_pair(0.8, 0.95)}) {
+          AdamConfig k;
+          k.amsgrad = amsgrad, k.weight_decay = wd, k.eps = eps, k.beta1 = betas.first, k.beta2 = betas.second;
+          cases.push_back(adam_case("amsgrad" + std::to_string(amsgrad) + "_wd" + fmt(wd) + "_eps" + fmt(eps) +
+                                        "_b" + fmt(betas.first) + "_" + fmt(betas.second),
+                                    {k}));
+        }
+  for (bool amsgrad : {false, true})
+    for (double wd : {0.01, 0.2}) {
+      AdamConfig k;
+      k.decoupled = true, k.amsgrad = amsgrad, k.weight_decay = wd;
+      cases.push_back(adam_case("AdamW_amsgrad" + std::to_string(amsgrad) + "_wd" + fmt(wd), {k}));
+    }
+  AdamConfig a, b;
+  b.lr = 1e-2, b.amsgrad = true, b.weight_decay = 0.1, b.beta1 = 0.7;
+  cases.push_back(adam_case("groups_plain_and_amsgrad_wd", {a, b}));
+  AdamConfig w1, w2;
+  w1.decoupled = w2.decoupled = true;
+  w1.weight_decay = 0.3, w2.weight_decay = 0.0, w2.eps = 1e-4;
+  cases.push_back(adam_case("AdamW_groups", {w1, w2}));
+  return cases;
+}
+
+std::vector<ParityCase> rmsprop_cases() {
+  std::vector<ParityCase> cases;
+  for (bool centered : {false, true})
+    for (double momentum : {0.0, 0.9})
+      for (double wd : {0.0, 0.05})
+        for (double alpha : {0.99, 0.9})
+          for (double eps : {1e-8, 1e-4}) {
+            RMSpropConfig k;
+            k.centered = centered, k.momentum = momentum, k.weight_decay = wd, k.alpha = alpha, k.eps = eps;
+            cases.push_back(rmsprop_case("centered" + std::to_string(centered) + "_mom" + fmt(momentum) + "_wd" +
+                                             fmt(wd) + "_alpha" + fmt(alpha) + "_eps" + fmt(eps),
+                                         {k}));
+          }
+  RMSpropConfig a, b;
+  b.lr = 5e-3, b.centered = true, b.momentum = 0.5, b.alpha = 0.95;
+  cases.push_back(rmsprop_case("groups_plain_and_centered_momentum", {a, b}));
+  return cases;
+}
+
+std::vector<ParityCase> adagrad_cases() {
+  std::vector<ParityCase> cases;
+  for (double lr_decay : {0.0, 0.01})
+    for (double wd : {0.0, 0.05})
+      for (double init : {0.0, 0.1})
+        for (double eps : {1e-10, 1e-6}) {
+          AdagradConfig k;
+          k.lr_decay = lr_decay, k.weight_decay = wd, k.initial_accumulator_value = init, k.eps = eps;
+          cases.push_back(adagrad_case("lr_decay" + fmt(lr_decay) + "_wd" + fmt(wd) + "_init" + fmt(init) + "_eps" +
+                                           fmt(eps),
+                                       {k}));
+        }
+  // torch::optim::Adagrad (1.13) fills every group's accumulator with the
+  // *default* initial_accumulator_value, ignoring the group's own (PyTorch's
+  // Python Adagrad and adaptive use the group's; the Python golden test covers
+  // that). Both groups share the value here so the comparison is meaningful.
+  AdagradConfig a, b;
+  a.initial_accumulator_value = b.initial_accumulator_value = 0.1;
+  b.lr = 0.1, b.lr_decay = 0.05, b.weight_decay = 0.02;
+  cases.push_back(adagrad_case("groups_plain_and_decayed", {a, b}));
+  return cases;
+}
+
+}  // namespace adaptive_test
