@@ -1,25 +1,29 @@
 #include "optim/clip.h"
 
-#include <algorithm>
-#include <cmath>
-
 namespace adaptive {
 
-double global_grad_norm(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
+at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
   TORCH_INTERNAL_ASSERT(grads.size() == clip_values.size());
-  double sum_sq = 0;
+  if (grads.empty()) return at::zeros({}, at::kDouble);
+  std::vector<at::Tensor> norms;
+  bool uniform = true;
   for (size_t i = 0; i < grads.size(); ++i) {
     const at::Tensor g = clip_values[i] > 0 ? grads[i].clamp(-clip_values[i], clip_values[i]) : grads[i];
-    const double n = g.norm().item<double>();
-    sum_sq += n * n;
+    norms.push_back(g.norm());
+    uniform = uniform && norms.back().scalar_type() == norms.front().scalar_type() &&
+              norms.back().device() == norms.front().device();
   }
-  return std::sqrt(sum_sq);
+  if (norms.size() == 1) return norms.front();
+  if (!uniform) {
+    // Mixed dtypes or devices: torch::stack would refuse; combine in double on the CPU.
+    for (auto& n : norms) n = n.to(at::kCPU, at::kDouble);
+  }
+  return at::stack(norms).norm();
 }
 
-double clip_coefficient(double max_norm, double total_norm) {
-  // NaN or infinite norms give 0 or NaN, exactly as clip_grad_norm_ does.
-  const double coef = max_norm / (total_norm + 1e-6);
-  return coef < 1 ? coef : 1.0;
+double clip_coefficient(double max_norm, const at::Tensor& total_norm) {
+  // NaN or infinite norms give NaN or 0, exactly as clip_grad_norm_ does.
+  return at::clamp(max_norm / (total_norm + 1e-6), c10::nullopt, 1.0).item<double>();
 }
 
 }  // namespace adaptive

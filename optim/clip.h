@@ -9,11 +9,14 @@
 namespace adaptive {
 
 // Global L2 norm of all `grads`, each first clamped to [-v, v] with v the
-// matching entry of `clip_values` (0: not clamped). With every clip value 0 it
-// is the norm torch::nn::utils::clip_grad_norm_ computes and returns.
-double global_grad_norm(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
+// matching entry of `clip_values` (0: not clamped). Computed with the same ops
+// as torch::nn::utils::clip_grad_norm_ (per-tensor norms, then the norm of
+// those), so with all clip values 0 it returns bit for bit what that returns.
+// The result is a 0-dim tensor in the gradients' dtype (double if they mix).
+at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
 
-// The factor clip_grad_norm_ multiplies gradients by: min(1, max_norm / (norm + 1e-6)).
-double clip_coefficient(double max_norm, double total_norm);
+// The factor clip_grad_norm_ multiplies gradients by: min(1, max_norm / (norm + 1e-6)),
+// evaluated like clip_grad_norm_ does, in the dtype of `total_norm`.
+double clip_coefficient(double max_norm, const at::Tensor& total_norm);
 
 }  // namespace adaptive

@@ -173,12 +173,12 @@ class OptimizerBase : public torch::optim::Optimizer {
         clip_values.push_back(o.clip_grad_value());
       }
     }
-    double norm = 0;
+    at::Tensor norm;
     last_grad_norm_ = c10::nullopt;
     if (clip_norm) {
       // Value clipping comes first, so norm clipping sees clamped gradients.
       norm = global_grad_norm(flat, clip_values);
-      last_grad_norm_ = clip_value ? global_grad_norm(flat, std::vector<double>(flat.size(), 0.0)) : norm;
+      last_grad_norm_ = (clip_value ? global_grad_norm(flat, std::vector<double>(flat.size(), 0.0)) : norm).item<double>();
     }
     std::vector<GradientScalars<double>> result;
     for (const auto& group : param_groups_) {

@@ -3,8 +3,8 @@
 //
 // Update for step t (the algorithm box is optim/rules/rmsprop.h):
 //   s ← α·s + (1 − α)·g²,  ḡ ← α·ḡ + (1 − α)·g (centered)
-//   ŝ = s / (1 − αᵗ), ĝ = ḡ / (1 − αᵗ)    (bias_correction, default off)
-//   d = √(ŝ − ĝ²) + ε (centered) or √ŝ + ε
+//   ŝ = s / (1 − αᵗ)                      (bias_correction, default off)
+//   d = √(ŝ − ḡ²) + ε (centered) or √ŝ + ε
 //   b ← μ·b + g/d, θ ← θ − lr·b (momentum μ > 0)   or   θ ← θ − lr·g/d
 
 #include "optim/common_options.h"
@@ -32,7 +32,7 @@ struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOp
   TORCH_ARG(double, momentum) = 0;
   /// Normalize by the estimated variance (s − ḡ²) instead of s.
   TORCH_ARG(bool, centered) = false;
-  /// Divide the running means by (1 − αᵗ) before use (needs α < 1).
+  /// Divide the running mean of g² by (1 − αᵗ) before the square root (needs α < 1).
   TORCH_ARG(bool, bias_correction) = false;
   ADAPTIVE_COMMON_OPTIONS;
 

@@ -4,8 +4,12 @@
 //   g  ← prepare_gradient(g)              clip, maximize, L2 decay (gradient.h)
 //   s  ← α·s + (1 − α)·g²                 running mean of g²
 //   ḡ  ← α·ḡ + (1 − α)·g                  centered only
-//   ŝ  = s / (1 − αᵗ),  ĝ = ḡ / (1 − αᵗ)  bias correction, off by default
-//   d  = √(ŝ − ĝ²) + ε   (centered)   or   √ŝ + ε
+//   ŝ  = s / (1 − αᵗ)                     bias correction, off by default
+//   d  = √(ŝ − ḡ²) + ε   (centered)   or   √ŝ + ε
+//
+// Only s is bias-corrected. Correcting ḡ as well would make the centered
+// variance ŝ − ĝ² exactly 0 at t = 1 (one sample has no spread), so the first
+// step would be g/ε; corrected s with raw ḡ stays positive: (1 − (1−α)²)·g².
 //   b  ← μ·b + g / d,  θ ← θ − lr·b       with momentum μ > 0
 //   θ  ← θ − lr · g / d                   without momentum
 
@@ -32,8 +36,7 @@ struct RMSpropRule {
     T denom;
     if (s.centered) {
       grad_avg = ew::axpy(grad_avg * s.alpha, s.one_minus_alpha, g);
-      const T mean_g = unbias(grad_avg, s.bias_correction);
-      denom = ew::sqrt(ew::addcmul(mean_sq, S(-1), mean_g, mean_g)) + s.eps;  // √(ŝ − ĝ²) + ε
+      denom = ew::sqrt(ew::addcmul(mean_sq, S(-1), grad_avg, grad_avg)) + s.eps;  // √(ŝ − ḡ²) + ε
     } else {
       denom = ew::sqrt(mean_sq) + s.eps;
     }

@@ -1,0 +1,207 @@
+// save/load: a run interrupted by torch::save / torch::load continues bit for
+// bit as if it had not stopped; checkpoints move between torch::optim and
+// adaptive both ways; a checkpoint that does not fit is refused before any
+// change.
+
+#include "tests/test_support.h"
+
+#include "optim/optim.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <functional>
+
+namespace adaptive_test {
+namespace {
+
+using Make = std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)>;
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name + ".pt"; }
+
+std::vector<torch::Tensor> clone_params(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : params) out.push_back(p.detach().clone().requires_grad_(true));
+  return out;
+}
+
+// Trains `total` steps straight through, and `k` + (total − k) steps with a
+// save to disk, fresh parameters and a fresh optimizer (made by `resume`) in
+// between. Returns the largest relative difference of the final parameters.
+double interrupted_vs_straight(const Make& first, const Make& resume, int k, int total) {
+  const Problem problem = make_problem(torch::kFloat64, torch::kCPU, 11);
+  auto straight = fresh_params(problem);
+  auto opt = first(straight);
+  train(*opt, straight, problem, total);
+
+  auto before = fresh_params(problem);
+  auto opt1 = first(before);
+  train(*opt1, before, problem, k);
+  const std::string path = temp_path("resume");
+  torch::save(*opt1, path);
+  auto after = clone_params(before);  // new tensors: state must follow by position
+  auto opt2 = resume(after);
+  torch::load(*opt2, path);
+  train(*opt2, after, problem, total - k);
+  return max_relative_diff(after, straight);
+}
+
+template <class Opt, class Options>
+Make maker(Options options) {
+  return [options](std::vector<torch::Tensor> params) {
+    // Two groups: the state is matched group by group, parameter by parameter.
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(std::vector<torch::Tensor>{params[0], params[1]});
+    groups.emplace_back(std::vector<torch::Tensor>{params[2], params[3]}, std::make_unique<Options>(options));
+    return std::make_unique<Opt>(groups, options);
+  };
+}
+
+struct ResumeCase {
+  std::string name;
+  Make make;
+};
+
+class Resume : public ::testing::TestWithParam<ResumeCase> {};
+
+TEST_P(Resume, IsBitIdenticalToAnUninterruptedRun) {
+  // The resumed optimizer starts from default options: load must restore them.
+  const ResumeCase& c = GetParam();
+  Make defaults;
+  if (c.name.rfind("Adam", 0) == 0) defaults = maker<adaptive::Adam>(adaptive::AdamOptions());
+  if (c.name.rfind("RMSprop", 0) == 0) defaults = maker<adaptive::RMSprop>(adaptive::RMSpropOptions());
+  if (c.name.rfind("Adagrad", 0) == 0) defaults = maker<adaptive::Adagrad>(adaptive::AdagradOptions());
+  EXPECT_EQ(interrupted_vs_straight(c.make, defaults, 37, 120), 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    StatefulOptions, Resume,
+    ::testing::Values(
+        ResumeCase{"Adam_amsgrad_clip", maker<adaptive::Adam>(adaptive::AdamOptions(5e-3).amsgrad(true).clip_grad_norm(0.1))},
+        ResumeCase{"Adam_no_bias_correction_value_clip",
+                   maker<adaptive::Adam>(adaptive::AdamOptions(1e-3).bias_correction(false).clip_grad_value(0.02))},
+        ResumeCase{"AdamW_maximize_off", maker<adaptive::Adam>(
+                                             adaptive::AdamOptions(5e-3).decoupled_weight_decay(true).weight_decay(0.1))},
+        ResumeCase{"RMSprop_centered_momentum_bias_correction",
+                   maker<adaptive::RMSprop>(
+                       adaptive::RMSpropOptions(1e-3).centered(true).momentum(0.9).bias_correction(true))},
+        ResumeCase{"RMSprop_clip", maker<adaptive::RMSprop>(adaptive::RMSpropOptions(2e-3).clip_grad_norm(0.05))},
+        ResumeCase{"Adagrad_lr_decay_init",
+                   maker<adaptive::Adagrad>(
+                       adaptive::AdagradOptions(5e-2).lr_decay(0.01).initial_accumulator_value(0.1).weight_decay(0.01))}),
+    [](const auto& info) { return info.param.name; });
+
+// Switching a running job from torch::optim to adaptive (and back) keeps its state.
+TEST(Interop, BuiltinCheckpointLoadsIntoAdaptive) {
+  const auto builtin = maker<torch::optim::Adam>(torch::optim::AdamOptions(5e-3).amsgrad(true));
+  const auto ours = maker<adaptive::Adam>(adaptive::AdamOptions(5e-3).amsgrad(true));
+  EXPECT_EQ(interrupted_vs_straight(builtin, ours, 40, 100), 0.0);
+}
+
+TEST(Interop, AdaptiveCheckpointLoadsIntoBuiltin) {
+  const auto builtin = maker<torch::optim::RMSprop>(torch::optim::RMSpropOptions(2e-3).centered(true).momentum(0.5));
+  const auto ours = maker<adaptive::RMSprop>(adaptive::RMSpropOptions(2e-3).centered(true).momentum(0.5));
+  EXPECT_EQ(interrupted_vs_straight(ours, builtin, 40, 100), 0.0);
+}
+
+TEST(Interop, BuiltinAdagradCheckpointLoadsIntoAdaptive) {
+  const auto builtin = maker<torch::optim::Adagrad>(torch::optim::AdagradOptions(5e-2).lr_decay(0.01));
+  const auto ours = maker<adaptive::Adagrad>(adaptive::AdagradOptions(5e-2).lr_decay(0.01));
+  EXPECT_EQ(interrupted_vs_straight(builtin, ours, 40, 100), 0.0);
+}
+
+TEST(Load, RestoresEveryOptionIncludingAdaptivesOwn) {
+  auto p = std::vector<torch::Tensor>{torch::ones({2}, torch::requires_grad())};
+  adaptive::Adam saved(p, adaptive::AdamOptions(0.123)
+                              .betas(std::make_tuple(0.5, 0.6))
+                              .amsgrad(true)
+                              .bias_correction(false)
+                              .clip_grad_norm(2.5)
+                              .clip_grad_value(0.75)
+                              .maximize(true)
+                              .decoupled_weight_decay(true)
+                              .weight_decay(0.01));
+  const std::string path = temp_path("options");
+  torch::save(saved, path);
+  adaptive::Adam loaded(p);
+  torch::load(loaded, path);
+  EXPECT_TRUE(static_cast<const adaptive::AdamOptions&>(loaded.param_groups()[0].options()) ==
+              static_cast<const adaptive::AdamOptions&>(saved.param_groups()[0].options()));
+}
+
+// ---- refusals: a checkpoint that does not fit changes nothing -------------
+
+struct Snapshot {
+  size_t state_entries;
+  double lr;
+};
+
+Snapshot snapshot(const adaptive::Adam& opt) {
+  return {opt.state().size(), opt.param_groups()[0].options().get_lr()};
+}
+
+void expect_refused(adaptive::Adam& opt, const std::string& path, const std::string& message) {
+  const Snapshot before = snapshot(opt);
+  try {
+    torch::load(opt, path);
+    ADD_FAILURE() << "load did not throw";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+  const Snapshot after = snapshot(opt);
+  EXPECT_EQ(after.state_entries, before.state_entries);
+  EXPECT_EQ(after.lr, before.lr);
+}
+
+class Mismatch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto a = torch::ones({2, 3}, torch::requires_grad()), b = torch::ones({4}, torch::requires_grad());
+    adaptive::Adam saved({a, b}, adaptive::AdamOptions(0.5));
+    (a.sum() + b.sum()).backward();
+    saved.step();
+    path_ = temp_path("mismatch");
+    torch::save(saved, path_);
+  }
+  // A target optimizer that has taken one step itself (so it has state to lose).
+  adaptive::Adam target(std::vector<torch::optim::OptimizerParamGroup> groups) {
+    adaptive::Adam opt(std::move(groups), adaptive::AdamOptions(0.01));
+    for (auto& g : opt.param_groups())
+      for (auto& p : g.params()) p.mutable_grad() = torch::ones_like(p);
+    opt.step();
+    return opt;
+  }
+  std::string path_;
+};
+
+TEST_F(Mismatch, GroupCount) {
+  auto opt = target({torch::optim::OptimizerParamGroup({torch::ones({2, 3}, torch::requires_grad())}),
+                     torch::optim::OptimizerParamGroup({torch::ones({4}, torch::requires_grad())})});
+  expect_refused(opt, path_, "checkpoint has 1 parameter groups, this optimizer has 2");
+}
+
+TEST_F(Mismatch, ParameterCount) {
+  auto opt = target({torch::optim::OptimizerParamGroup({torch::ones({2, 3}, torch::requires_grad())})});
+  expect_refused(opt, path_, "group 0 of the checkpoint has 2 parameters, this optimizer's has 1");
+}
+
+TEST_F(Mismatch, Shape) {
+  auto opt = target({torch::optim::OptimizerParamGroup(
+      {torch::ones({3, 2}, torch::requires_grad()), torch::ones({4}, torch::requires_grad())})});
+  expect_refused(opt, path_, "state 'exp_avg' of parameter 0 in group 0 has shape [2, 3] but the parameter has shape [3, 2]");
+}
+
+TEST(Load, GarbageAndEmptyFilesAreAClearError) {
+  auto p = std::vector<torch::Tensor>{torch::ones({2}, torch::requires_grad())};
+  adaptive::Adagrad opt(p);
+  const std::string empty = temp_path("empty"), garbage = temp_path("garbage");
+  std::ofstream(empty).close();
+  std::ofstream(garbage) << "definitely not a checkpoint, just some bytes \x01\x02\x03";
+  EXPECT_THROW(torch::load(opt, empty), c10::Error);
+  EXPECT_THROW(torch::load(opt, garbage), c10::Error);
+  EXPECT_EQ(opt.state().size(), 1u);  // Adagrad's eager state, untouched
+}
+
+}  // namespace
+}  // namespace adaptive_test

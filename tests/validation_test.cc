@@ -1,0 +1,206 @@
+// Every option check: a bad value is refused with a c10::Error that names the
+// optimizer, the option and the value; at construction, per group, and in
+// add_param_group. Plus the parameter and gradient checks of step().
+
+#include "optim/optim.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+namespace {
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+
+std::vector<torch::Tensor> params() { return {torch::ones({3}, torch::requires_grad())}; }
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "<no error>";
+}
+
+struct BadOption {
+  std::string label;       // test name
+  std::string expected;    // substring of the message
+  std::function<void()> construct, add_group;
+};
+
+template <class Opt, class Options>
+BadOption bad(const std::string& label, const std::string& expected, Options options) {
+  return {label, expected, [options] { Opt opt(params(), options); },
+          [options] {
+            Opt opt(params());
+            opt.add_param_group(torch::optim::OptimizerParamGroup(params(), std::make_unique<Options>(options)));
+          }};
+}
+
+using adaptive::AdagradOptions;
+using adaptive::AdamOptions;
+using adaptive::RMSpropOptions;
+
+std::vector<BadOption> bad_options() {
+  std::vector<BadOption> v;
+  const auto adam = [&](std::string l, std::string e, AdamOptions o) { v.push_back(bad<adaptive::Adam>(l, e, o)); };
+  const auto rms = [&](std::string l, std::string e, RMSpropOptions o) { v.push_back(bad<adaptive::RMSprop>(l, e, o)); };
+  const auto ada = [&](std::string l, std::string e, AdagradOptions o) { v.push_back(bad<adaptive::Adagrad>(l, e, o)); };
+
+  adam("Adam_lr_negative", "adaptive::Adam: invalid lr = -0.1", AdamOptions(-0.1));
+  adam("Adam_lr_nan", "invalid lr = nan", AdamOptions(kNaN));
+  adam("Adam_lr_inf", "invalid lr = inf", AdamOptions(kInf));
+  adam("Adam_eps_negative", "invalid eps = -1e-08", AdamOptions().eps(-1e-8));
+  adam("Adam_beta0_one", "invalid betas[0] = 1 (expected a number in [0, 1))", AdamOptions().betas(std::make_tuple(1.0, 0.9)));
+  adam("Adam_beta0_negative", "invalid betas[0] = -0.5", AdamOptions().betas(std::make_tuple(-0.5, 0.9)));
+  adam("Adam_beta1_above", "invalid betas[1] = 1.5", AdamOptions().betas(std::make_tuple(0.9, 1.5)));
+  adam("Adam_beta1_nan", "invalid betas[1] = nan", AdamOptions().betas(std::make_tuple(0.9, kNaN)));
+  adam("Adam_weight_decay_negative", "invalid weight_decay = -0.01", AdamOptions().weight_decay(-0.01));
+  adam("Adam_clip_grad_norm_negative", "adaptive::Adam: invalid clip_grad_norm = -1", AdamOptions().clip_grad_norm(-1));
+  adam("Adam_clip_grad_norm_nan", "invalid clip_grad_norm = nan", AdamOptions().clip_grad_norm(kNaN));
+  adam("Adam_clip_grad_value_negative", "invalid clip_grad_value = -2", AdamOptions().clip_grad_value(-2));
+
+  rms("RMSprop_lr_negative", "adaptive::RMSprop: invalid lr = -1", RMSpropOptions(-1));
+  rms("RMSprop_eps_negative", "invalid eps = -1", RMSpropOptions().eps(-1));
+  rms("RMSprop_momentum_negative", "invalid momentum = -0.9", RMSpropOptions().momentum(-0.9));
+  rms("RMSprop_weight_decay_inf", "invalid weight_decay = inf", RMSpropOptions().weight_decay(kInf));
+  rms("RMSprop_alpha_negative", "invalid alpha = -0.1 (expected a number in [0, 1])", RMSpropOptions().alpha(-0.1));
+  rms("RMSprop_alpha_above_one", "invalid alpha = 1.01", RMSpropOptions().alpha(1.01));
+  rms("RMSprop_alpha_one_with_bias_correction", "invalid alpha = 1 (expected a number in [0, 1))",
+      RMSpropOptions().alpha(1.0).bias_correction(true));
+  rms("RMSprop_clip_grad_value_nan", "adaptive::RMSprop: invalid clip_grad_value = nan", RMSpropOptions().clip_grad_value(kNaN));
+
+  ada("Adagrad_lr_negative", "adaptive::Adagrad: invalid lr = -0.5", AdagradOptions(-0.5));
+  ada("Adagrad_lr_decay_negative", "invalid lr_decay = -0.1", AdagradOptions().lr_decay(-0.1));
+  ada("Adagrad_weight_decay_negative", "invalid weight_decay = -3", AdagradOptions().weight_decay(-3));
+  ada("Adagrad_initial_accumulator_value_negative", "invalid initial_accumulator_value = -1",
+      AdagradOptions().initial_accumulator_value(-1));
+  ada("Adagrad_eps_negative", "invalid eps = -1e-10", AdagradOptions().eps(-1e-10));
+  ada("Adagrad_clip_grad_norm_inf", "adaptive::Adagrad: invalid clip_grad_norm = inf", AdagradOptions().clip_grad_norm(kInf));
+  return v;
+}
+
+class InvalidOption : public ::testing::TestWithParam<BadOption> {};
+
+TEST_P(InvalidOption, IsRefusedAtConstruction) {
+  EXPECT_NE(error_of(GetParam().construct).find(GetParam().expected), std::string::npos)
+      << error_of(GetParam().construct);
+}
+
+TEST_P(InvalidOption, IsRefusedByAddParamGroup) {
+  EXPECT_NE(error_of(GetParam().add_group).find(GetParam().expected), std::string::npos)
+      << error_of(GetParam().add_group);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, InvalidOption, ::testing::ValuesIn(bad_options()),
+                         [](const auto& info) { return info.param.label; });
+
+TEST(ValidOptions, BoundaryValuesAreAccepted) {
+  EXPECT_NO_THROW(adaptive::Adam(params(), AdamOptions(0).eps(0).betas(std::make_tuple(0.0, 0.0))));
+  EXPECT_NO_THROW(adaptive::RMSprop(params(), RMSpropOptions(0).alpha(1.0)));  // like the built-in
+  EXPECT_NO_THROW(adaptive::Adagrad(params(), AdagradOptions(0).eps(0)));
+}
+
+TEST(ValidOptions, AnInvalidGroupOptionIsRefusedEvenWithValidDefaults) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(params(), std::make_unique<AdamOptions>(AdamOptions(-3)));
+  EXPECT_NE(error_of([&] { adaptive::Adam opt(groups, AdamOptions(0.1)); }).find("invalid lr = -3"), std::string::npos);
+}
+
+TEST(ValidOptions, AnOptionMadeInvalidAfterConstructionIsCaughtByStepBeforeAnyUpdate) {
+  auto a = torch::ones({2}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{a});
+  groups.emplace_back(std::vector<torch::Tensor>{b});
+  adaptive::Adam opt(groups);
+  static_cast<AdamOptions&>(opt.param_groups()[1].options()).lr(-1);
+  a.mutable_grad() = torch::ones({2});
+  b.mutable_grad() = torch::ones({2});
+  EXPECT_NE(error_of([&] { opt.step(); }).find("invalid lr = -1"), std::string::npos);
+  EXPECT_TRUE(torch::equal(a, torch::ones({2}))) << "group 0 was updated before group 1 was checked";
+  EXPECT_TRUE(opt.state().empty());
+}
+
+// ---- parameters and gradients ---------------------------------------------
+
+TEST(Parameters, IntegerParametersAreRefused) {
+  const auto msg = error_of([] { adaptive::Adam opt({torch::ones({2}, torch::kLong)}); });
+  EXPECT_NE(msg.find("parameter 0 of group 0 has dtype Long; only floating-point parameters"), std::string::npos) << msg;
+}
+
+TEST(Parameters, TheSameTensorTwiceIsRefused) {
+  auto p = torch::ones({2}, torch::requires_grad());
+  EXPECT_NE(error_of([&] { adaptive::RMSprop opt({p, p}); }).find("appears more than once"), std::string::npos);
+  adaptive::Adagrad opt({p});
+  EXPECT_NE(error_of([&] { opt.add_param_group(torch::optim::OptimizerParamGroup({p})); }).find("parameter 0 of group 1 appears more than once"),
+            std::string::npos);
+}
+
+TEST(Gradients, SparseGradientsAreAClearError) {
+  auto p = torch::ones({4}, torch::requires_grad());
+  adaptive::Adagrad opt({p});
+  p.mutable_grad() = torch::ones({4}).to_sparse();
+  EXPECT_NE(error_of([&] { opt.step(); }).find("adaptive::Adagrad does not support sparse gradients (parameter 0 of group 0)"),
+            std::string::npos);
+  EXPECT_TRUE(torch::equal(p, torch::ones({4})));
+}
+
+TEST(Gradients, ShapeMismatchIsAClearError) {
+  auto p = torch::ones({4}, torch::requires_grad());
+  adaptive::Adam opt({p});
+  p.mutable_grad() = torch::ones({2, 2});
+  EXPECT_NE(error_of([&] { opt.step(); }).find("gradient of parameter 0 of group 0 has shape [2, 2] but the parameter has shape [4]"),
+            std::string::npos);
+}
+
+TEST(Gradients, DtypeMismatchIsAClearError) {
+  auto p = torch::ones({4}, torch::requires_grad());
+  adaptive::Adam opt({p});
+  p.mutable_grad() = torch::ones({4}, torch::kFloat64);
+  EXPECT_NE(error_of([&] { opt.step(); }).find("is Double on cpu but the parameter is Float on cpu"), std::string::npos);
+}
+
+TEST(Gradients, ParametersWithoutGradientAreSkipped) {
+  auto a = torch::ones({2}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad());
+  adaptive::Adam opt({a, b}, AdamOptions(0.1));
+  a.mutable_grad() = torch::ones({2});
+  opt.step();
+  EXPECT_FALSE(torch::equal(a, torch::ones({2})));
+  EXPECT_TRUE(torch::equal(b, torch::ones({2})));
+  EXPECT_EQ(opt.state().size(), 1u);
+}
+
+TEST(Step, ClosureIsEvaluatedWithGradAndItsLossReturned) {
+  auto p = torch::full({1}, 2.0, torch::requires_grad());
+  adaptive::RMSprop opt({p}, RMSpropOptions(0.1));
+  torch::NoGradGuard outer;  // step() must enable grad for the closure anyway
+  const auto loss = opt.step([&] {
+    opt.zero_grad();
+    auto l = (p * p).sum();
+    l.backward();
+    return l;
+  });
+  EXPECT_DOUBLE_EQ(loss.item<double>(), 4.0);
+  EXPECT_LT(p.item<double>(), 2.0);
+}
+
+TEST(Step, LearningRateSchedulersDriveItLikeTheBuiltin) {
+  auto p = torch::ones({1}, torch::requires_grad()), q = torch::ones({1}, torch::requires_grad());
+  adaptive::Adam ours({p}, AdamOptions(1.0));
+  torch::optim::Adam builtin({q}, torch::optim::AdamOptions(1.0));
+  torch::optim::StepLR our_schedule(ours, /*step_size=*/1, /*gamma=*/0.5);
+  torch::optim::StepLR builtin_schedule(builtin, /*step_size=*/1, /*gamma=*/0.5);
+  for (int i = 0; i < 4; ++i) {
+    our_schedule.step();
+    builtin_schedule.step();
+    EXPECT_EQ(ours.param_groups()[0].options().get_lr(), builtin.param_groups()[0].options().get_lr());
+  }
+  EXPECT_LT(ours.param_groups()[0].options().get_lr(), 0.2);
+}
+
+}  // namespace
