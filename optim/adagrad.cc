@@ -13,8 +13,18 @@ ADAPTIVE_DEFINE_FIELD_METHODS(AdagradParamState)
 
 Adagrad::Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdagradOptions defaults)
     : OptimizerBase(std::move(param_groups), defaults) {
-  for (auto& group : param_groups_) {
-    for (const auto& p : group.params()) state_for(p, options_of(group));
+  // torch::optim::Adagrad and torch.optim.Adagrad both start every accumulator
+  // at the *constructor's* initial_accumulator_value, whatever a group says.
+  // Same numbers first; but say so rather than ignore the group silently.
+  for (size_t gi = 0; gi < param_groups_.size(); ++gi) {
+    const double group_value = options_of(param_groups_[gi]).initial_accumulator_value();
+    if (group_value != defaults.initial_accumulator_value()) {
+      TORCH_WARN(kName, ": group ", gi, " sets initial_accumulator_value = ", group_value,
+                 ", but (as in torch::optim and torch.optim) accumulators created at construction start at the "
+                 "optimizer's default, ",
+                 defaults.initial_accumulator_value());
+    }
+    for (const auto& p : param_groups_[gi].params()) state_for(p, defaults);
   }
 }
 
@@ -26,6 +36,8 @@ void Adagrad::validate(const AdagradOptions& o) {
   detail::check_non_negative(kName, "eps", o.eps());
 }
 
+// At construction `options` are the defaults (see above); for a group added
+// later, its own options (the built-ins have no state for those and fail).
 void Adagrad::init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options) {
   if (!state.sum().defined()) {
     state.sum(torch::full_like(param, options.initial_accumulator_value(), torch::MemoryFormat::Preserve));

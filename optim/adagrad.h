@@ -23,7 +23,8 @@ struct AdagradOptions : public torch::optim::OptimizerCloneableOptions<AdagradOp
   TORCH_ARG(double, lr_decay) = 0;
   /// λ: L2 penalty added to the gradient.
   TORCH_ARG(double, weight_decay) = 0;
-  /// Starting value of the accumulator Σ.
+  /// Starting value of the accumulator Σ. As in torch::optim and torch.optim, the
+  /// constructor's value is used for every group present at construction.
   TORCH_ARG(double, initial_accumulator_value) = 0;
   /// ε, added to √Σ.
   TORCH_ARG(double, eps) = 1e-10;
@@ -62,7 +63,8 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
  public:
   static constexpr const char* kName = "adaptive::Adagrad";
 
-  /// Like torch::optim::Adagrad, creates the state (Σ) of every parameter here.
+  /// Like torch::optim::Adagrad, creates the state (Σ) of every parameter here,
+  /// each accumulator filled with defaults.initial_accumulator_value().
   explicit Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdagradOptions defaults = {});
   explicit Adagrad(std::vector<torch::Tensor> params, AdagradOptions defaults = {})
       : Adagrad(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},

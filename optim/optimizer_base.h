@@ -99,7 +99,17 @@ class OptimizerBase : public torch::optim::Optimizer {
   static Options& options_of(ParamGroup& group) { return static_cast<Options&>(group.options()); }
   static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
 
-  static std::string key_of(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
+  // The key of a parameter's state in state_: its TensorImpl address, as a
+  // string up to LibTorch 2.1 and as the pointer itself from 2.2 on.
+  using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+  template <class Map = StateMap>  // a template, so that only one branch compiles
+  static typename Map::key_type key_of(const torch::Tensor& param) {
+    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+      return c10::str(param.unsafeGetTensorImpl());
+    } else {
+      return param.unsafeGetTensorImpl();
+    }
+  }
 
   /// The state of `param`, created on first use (as the built-ins do).
   State& state_for(const torch::Tensor& param, const Options& options) {
@@ -215,7 +225,7 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
               param_groups_.size());
 
   std::vector<std::unique_ptr<Options>> new_options;
-  ska::flat_hash_map<std::string, std::unique_ptr<torch::optim::OptimizerParamState>> new_state;
+  StateMap new_state;
   for (const auto gi : c10::irange(param_groups_.size())) {
     InputArchive group_archive, options_archive;
     TORCH_CHECK(groups_archive.try_read("param_groups/" + std::to_string(gi), group_archive), name,

@@ -130,12 +130,10 @@ std::vector<ParityCase> adagrad_cases() {
                                            fmt(eps),
                                        {k}));
         }
-  // torch::optim::Adagrad (1.13) fills every group's accumulator with the
-  // *default* initial_accumulator_value, ignoring the group's own (PyTorch's
-  // Python Adagrad and adaptive use the group's; the Python golden test covers
-  // that). Both groups share the value here so the comparison is meaningful.
+  // Different initial_accumulator_value per group: torch::optim (and
+  // torch.optim) start every accumulator at the default's value; so must we.
   AdagradConfig a, b;
-  a.initial_accumulator_value = b.initial_accumulator_value = 0.1;
+  a.initial_accumulator_value = 0.1, b.initial_accumulator_value = 0.5;
   b.lr = 0.1, b.lr_decay = 0.05, b.weight_decay = 0.02;
   cases.push_back(adagrad_case("groups_plain_and_decayed", {a, b}));
   return cases;

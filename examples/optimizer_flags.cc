@@ -1,0 +1,102 @@
+#include "examples/optimizer_flags.h"
+
+#include "optim/optim.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace examples {
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the error
+    std::fprintf(stderr, "%s", app.help().c_str());
+    return 2;
+  }
+  return std::nullopt;
+}
+
+void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
+  app.add_option("--optimizer", flags.optimizer, "adam | rmsprop | adagrad")
+      ->check(CLI::IsMember({"adam", "rmsprop", "adagrad"}))
+      ->capture_default_str();
+  app.add_option("--impl", flags.impl, "adaptive | builtin (torch::optim) | both (side by side, same start)")
+      ->check(CLI::IsMember({"adaptive", "builtin", "both"}))
+      ->capture_default_str();
+  app.add_option("--lr", flags.lr, "learning rate (default: per optimizer, see --help text above)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--bias-correction", flags.bias_correction,
+                 "on | off | default (Adam: on, RMSprop: off; adaptive only can change it)")
+      ->check(CLI::IsMember({"on", "off", "default"}))
+      ->capture_default_str();
+  app.add_option("--clip-grad-norm", flags.clip_grad_norm, "clip gradients to this global L2 norm (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--clip-grad-value", flags.clip_grad_value, "clamp gradients to [-v, v] (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+std::vector<std::string> implementations(const OptimizerFlags& flags) {
+  if (flags.impl == "both") return {"adaptive", "builtin"};
+  return {flags.impl};
+}
+
+namespace {
+void require_default_bias_correction(const OptimizerFlags& flags, const char* builtin_has) {
+  if (flags.bias_correction != "default" && flags.bias_correction != builtin_has) {
+    throw std::invalid_argument("--bias-correction " + flags.bias_correction + ": torch::optim::" +
+                                (flags.optimizer == "adam" ? "Adam" : "RMSprop") +
+                                " has no such option (it is always " + builtin_has + "); use --impl adaptive");
+  }
+}
+}  // namespace
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& flags, const std::string& impl,
+                                                        std::vector<torch::Tensor> params, double lr) {
+  const bool builtin = impl == "builtin";
+  if (flags.optimizer == "adam") {
+    if (builtin) {
+      require_default_bias_correction(flags, "on");
+      return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
+    }
+    return std::make_unique<adaptive::Adam>(params, adaptive::AdamOptions(lr)
+                                                        .bias_correction(flags.bias_correction != "off")
+                                                        .clip_grad_norm(flags.clip_grad_norm)
+                                                        .clip_grad_value(flags.clip_grad_value));
+  }
+  if (flags.optimizer == "rmsprop") {
+    if (builtin) {
+      require_default_bias_correction(flags, "off");
+      return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(lr));
+    }
+    return std::make_unique<adaptive::RMSprop>(params, adaptive::RMSpropOptions(lr)
+                                                           .bias_correction(flags.bias_correction == "on")
+                                                           .clip_grad_norm(flags.clip_grad_norm)
+                                                           .clip_grad_value(flags.clip_grad_value));
+  }
+  if (flags.optimizer == "adagrad") {
+    if (flags.bias_correction != "default") {
+      throw std::invalid_argument("--bias-correction: Adagrad has no bias correction");
+    }
+    if (builtin) return std::make_unique<torch::optim::Adagrad>(params, torch::optim::AdagradOptions(lr));
+    return std::make_unique<adaptive::Adagrad>(params, adaptive::AdagradOptions(lr)
+                                                           .clip_grad_norm(flags.clip_grad_norm)
+                                                           .clip_grad_value(flags.clip_grad_value));
+  }
+  throw std::invalid_argument("unknown --optimizer " + flags.optimizer);
+}
+
+void clip_before_step(const OptimizerFlags& flags, const std::string& impl, const std::vector<torch::Tensor>& params) {
+  if (impl != "builtin") return;
+  if (flags.clip_grad_value > 0) torch::nn::utils::clip_grad_value_(params, flags.clip_grad_value);
+  if (flags.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(params, flags.clip_grad_norm);
+}
+
+}  // namespace examples

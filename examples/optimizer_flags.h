@@ -1,0 +1,44 @@
+#pragma once
+// Command-line choice of optimizer for the examples: which algorithm, which
+// implementation (adaptive or torch::optim), and the options they share.
+
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace examples {
+
+struct OptimizerFlags {
+  std::string optimizer = "adam";  // adam | rmsprop | adagrad
+  std::string impl = "adaptive";   // adaptive | builtin | both
+  std::optional<double> lr;        // unset: the example's default for the optimizer
+  std::string bias_correction = "default";  // on | off | default (Adam on, RMSprop off)
+  double clip_grad_norm = 0;
+  double clip_grad_value = 0;
+};
+
+// Parses the command line. Returns the exit code to end with when the program
+// should stop here: 0 after --help, 2 (with the error and the usage) for bad flags.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+
+// Registers --optimizer --impl --lr --bias-correction --clip-grad-norm --clip-grad-value.
+void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags);
+
+// The implementations --impl asks for, in order: {"adaptive"}, {"builtin"} or both.
+std::vector<std::string> implementations(const OptimizerFlags& flags);
+
+// Builds the optimizer; `impl` is "adaptive" or "builtin". Throws
+// std::invalid_argument for a combination the built-in cannot express
+// (e.g. --bias-correction off with the built-in Adam).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& flags, const std::string& impl,
+                                                        std::vector<torch::Tensor> params, double lr);
+
+// For the built-in: clip_grad_value_ then clip_grad_norm_, as a user would
+// call them before step(). adaptive clips inside step(); this is a no-op then.
+void clip_before_step(const OptimizerFlags& flags, const std::string& impl, const std::vector<torch::Tensor>& params);
+
+}  // namespace examples

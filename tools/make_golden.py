@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Writes tests/data/golden_trajectories.json: parameter trajectories of
+PyTorch's Python optimizers (torch.optim, the reference implementation) on the
+MLP regression the C++ tests use, in float64, for tests/python_golden_test.cc.
+
+Run with Debian's python3-torch: /usr/bin/python3 tools/make_golden.py
+The problem data (inputs, targets, initial parameters) is stored in the file
+too, so the C++ side needs no random-number agreement with Python.
+"""
+import json
+import os
+import sys
+
+import torch
+
+STEPS = 200
+SNAPSHOTS = [1, 10, 100, 200]
+
+
+def make_problem():
+    g = torch.Generator().manual_seed(20261123)
+    randn = lambda *shape, scale=1.0: torch.randn(*shape, generator=g, dtype=torch.float64) * scale
+    x = randn(64, 8)
+    teacher = randn(8, 1)
+    y = torch.sin(x @ teacher) + 0.1 * x[:, :1]
+    init = [randn(16, 8, scale=0.35), randn(16, scale=0.1), randn(1, 16, scale=0.25), randn(1, scale=0.1)]
+    return x, y, init
+
+
+def mlp_loss(w, x, y):
+    # The same ATen ops, in the same order, as tests/test_support.cc.
+    hidden = torch.tanh(torch.addmm(w[1], x, w[0].t()))
+    out = torch.addmm(w[3], hidden, w[2].t())
+    return 0.5 * (out - y).pow(2).mean()
+
+
+# Each case: optimizer name as adaptive spells it, the torch.optim class, the
+# per-group options (groups: "one" = all four tensors, "two" = [W1, b1], [W2, b2]),
+# and adaptive-only options that express the same thing (AdamW -> decoupled).
+CASES = [
+    ("adam_default", "Adam", torch.optim.Adam, "one", [dict(lr=5e-3)], {}),
+    ("adam_amsgrad_wd", "Adam", torch.optim.Adam, "one", [dict(lr=5e-3, amsgrad=True, weight_decay=0.05)], {}),
+    ("adam_betas_eps", "Adam", torch.optim.Adam, "one", [dict(lr=2e-3, betas=(0.8, 0.95), eps=1e-4)], {}),
+    ("adam_maximize_wd", "Adam", torch.optim.Adam, "one", [dict(lr=1e-3, maximize=True, weight_decay=0.01)], {}),
+    ("adamw", "Adam", torch.optim.AdamW, "one", [dict(lr=5e-3, weight_decay=0.1)], {"decoupled_weight_decay": True}),
+    ("adamw_amsgrad_maximize", "Adam", torch.optim.AdamW, "one",
+     [dict(lr=1e-3, weight_decay=0.05, amsgrad=True, maximize=True)], {"decoupled_weight_decay": True}),
+    ("adam_two_groups", "Adam", torch.optim.Adam, "two",
+     [dict(lr=5e-3), dict(lr=1e-2, betas=(0.7, 0.99), amsgrad=True, weight_decay=0.1)], {}),
+    ("rmsprop_default", "RMSprop", torch.optim.RMSprop, "one", [dict(lr=1e-3)], {}),
+    ("rmsprop_centered_momentum_wd", "RMSprop", torch.optim.RMSprop, "one",
+     [dict(lr=5e-4, alpha=0.95, centered=True, momentum=0.9, weight_decay=0.05)], {}),
+    ("rmsprop_maximize", "RMSprop", torch.optim.RMSprop, "one", [dict(lr=1e-3, maximize=True, momentum=0.5)], {}),
+    ("rmsprop_two_groups", "RMSprop", torch.optim.RMSprop, "two",
+     [dict(lr=1e-3), dict(lr=2e-3, centered=True, eps=1e-6)], {}),
+    ("adagrad_default", "Adagrad", torch.optim.Adagrad, "one", [dict(lr=5e-2)], {}),
+    ("adagrad_decay_init_wd", "Adagrad", torch.optim.Adagrad, "one",
+     [dict(lr=5e-2, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.02, eps=1e-8)], {}),
+    ("adagrad_maximize", "Adagrad", torch.optim.Adagrad, "one", [dict(lr=1e-2, maximize=True)], {}),
+    # Per-group initial_accumulator_value: torch.optim (like torch::optim)
+    # starts every accumulator at the constructor's value; adaptive matches.
+    ("adagrad_two_groups_init", "Adagrad", torch.optim.Adagrad, "two",
+     [dict(lr=5e-2, initial_accumulator_value=0.0), dict(lr=1e-1, initial_accumulator_value=0.5, lr_decay=0.02)], {}),
+]
+
+# Clipping cases: torch.nn.utils.clip_grad_value_ then clip_grad_norm_ before step().
+CLIP_CASES = [
+    ("adam_clip_norm", "Adam", torch.optim.Adam, "two", [dict(lr=5e-3), dict(lr=5e-3)], {}, 0.05, 0.0),
+    ("rmsprop_clip_value_norm", "RMSprop", torch.optim.RMSprop, "one", [dict(lr=1e-3)], {}, 0.05, 0.02),
+    ("adagrad_clip_value", "Adagrad", torch.optim.Adagrad, "one", [dict(lr=5e-2)], {}, 0.0, 0.01),
+]
+
+
+def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0):
+    w = [t.clone().requires_grad_(True) for t in init]
+    groups = [w] if layout == "one" else [w[:2], w[2:]]
+    param_groups = [dict(params=g, **opts) for g, opts in zip(groups, group_options)]
+    # Constructor defaults = the first group's options, as the C++ test builds
+    # it; foreach=False selects the single-tensor ground-truth path.
+    opt = cls(param_groups, foreach=False, **group_options[0])
+    snapshots = {}
+    for step in range(1, STEPS + 1):
+        opt.zero_grad()
+        mlp_loss(w, x, y).backward()
+        if clip_value > 0:
+            torch.nn.utils.clip_grad_value_(w, clip_value)
+        if clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(w, clip_norm)
+        opt.step()
+        if step in SNAPSHOTS:
+            snapshots[str(step)] = [t.detach().reshape(-1).tolist() for t in w]
+    return snapshots
+
+
+def option_json(opts):
+    out = {}
+    for k, v in opts.items():
+        out[k] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def main():
+    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data",
+                                                                  "golden_trajectories.json")
+    x, y, init = make_problem()
+    doc = {
+        "generator": "tools/make_golden.py",
+        "torch_version": torch.__version__,
+        "steps": STEPS,
+        "problem": {
+            "x": x.reshape(-1).tolist(), "x_shape": list(x.shape),
+            "y": y.reshape(-1).tolist(), "y_shape": list(y.shape),
+            "init": [t.reshape(-1).tolist() for t in init], "init_shapes": [list(t.shape) for t in init],
+        },
+        "cases": [],
+    }
+    for case in CASES + CLIP_CASES:
+        name, optimizer, cls, layout, group_options, extra = case[:6]
+        clip_norm, clip_value = (case[6], case[7]) if len(case) > 6 else (0.0, 0.0)
+        doc["cases"].append({
+            "name": name, "optimizer": optimizer, "layout": layout,
+            "groups": [dict(option_json(o), **extra, clip_grad_norm=clip_norm, clip_grad_value=clip_value)
+                       for o in group_options],
+            "snapshots": run(x, y, init, cls, layout, group_options, clip_norm, clip_value),
+        })
+    with open(out_path, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+    print(f"wrote {len(doc['cases'])} cases to {os.path.normpath(out_path)}")
+
+
+if __name__ == "__main__":
+    main()
