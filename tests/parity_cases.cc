@@ -15,58 +15,41 @@ std::string fmt(double v) {
   return out;
 }
 
-ParityCase adam_case(const std::string& name, std::vector<AdamConfig> configs) {
+// One case: the built-in and adaptive optimizer over the same configs.
+template <class Builtin, class BuiltinOptions, class Ours, class OursOptions, class Config>
+ParityCase make_case(const std::string& optimizer, const std::string& name, std::vector<Config> configs) {
   ParityCase c;
-  c.optimizer = "Adam";
+  c.optimizer = optimizer;
   c.name = name;
   c.group_count = configs.size();
-  const bool decoupled = configs[0].decoupled;
-  c.builtin = [configs, decoupled](const auto& groups) {
-    if (decoupled) {
-      return build<torch::optim::AdamW, torch::optim::AdamWOptions, AdamConfig>(
-          groups, configs, [](const AdamConfig& k) { return k.to<torch::optim::AdamWOptions>(); });
-    }
-    return build<torch::optim::Adam, torch::optim::AdamOptions, AdamConfig>(
-        groups, configs, [](const AdamConfig& k) { return k.to<torch::optim::AdamOptions>(); });
+  c.builtin = [configs](const auto& groups) {
+    return build<Builtin, BuiltinOptions, Config>(groups, configs,
+                                                  [](const Config& k) { return k.template to<BuiltinOptions>(); });
   };
   c.ours = [configs](const auto& groups) {
-    return build<adaptive::Adam, adaptive::AdamOptions, AdamConfig>(groups, configs, [](const AdamConfig& k) {
-      return k.to<adaptive::AdamOptions>().decoupled_weight_decay(k.decoupled);
-    });
+    return build<Ours, OursOptions, Config>(groups, configs,
+                                            [](const Config& k) { return k.template to<OursOptions>(); });
   };
   return c;
+}
+
+ParityCase adam_case(const std::string& name, std::vector<AdamConfig> configs) {
+  if (configs[0].decoupled) {
+    return make_case<torch::optim::AdamW, torch::optim::AdamWOptions, adaptive::Adam, adaptive::AdamOptions>(
+        "Adam", name, configs);
+  }
+  return make_case<torch::optim::Adam, torch::optim::AdamOptions, adaptive::Adam, adaptive::AdamOptions>(
+      "Adam", name, configs);
 }
 
 ParityCase rmsprop_case(const std::string& name, std::vector<RMSpropConfig> configs) {
-  ParityCase c;
-  c.optimizer = "RMSprop";
-  c.name = name;
-  c.group_count = configs.size();
-  c.builtin = [configs](const auto& groups) {
-    return build<torch::optim::RMSprop, torch::optim::RMSpropOptions, RMSpropConfig>(
-        groups, configs, [](const RMSpropConfig& k) { return k.to<torch::optim::RMSpropOptions>(); });
-  };
-  c.ours = [configs](const auto& groups) {
-    return build<adaptive::RMSprop, adaptive::RMSpropOptions, RMSpropConfig>(
-        groups, configs, [](const RMSpropConfig& k) { return k.to<adaptive::RMSpropOptions>(); });
-  };
-  return c;
+  return make_case<torch::optim::RMSprop, torch::optim::RMSpropOptions, adaptive::RMSprop, adaptive::RMSpropOptions>(
+      "RMSprop", name, configs);
 }
 
 ParityCase adagrad_case(const std::string& name, std::vector<AdagradConfig> configs) {
-  ParityCase c;
-  c.optimizer = "Adagrad";
-  c.name = name;
-  c.group_count = configs.size();
-  c.builtin = [configs](const auto& groups) {
-    return build<torch::optim::Adagrad, torch::optim::AdagradOptions, AdagradConfig>(
-        groups, configs, [](const AdagradConfig& k) { return k.to<torch::optim::AdagradOptions>(); });
-  };
-  c.ours = [configs](const auto& groups) {
-    return build<adaptive::Adagrad, adaptive::AdagradOptions, AdagradConfig>(
-        groups, configs, [](const AdagradConfig& k) { return k.to<adaptive::AdagradOptions>(); });
-  };
-  return c;
+  return make_case<torch::optim::Adagrad, torch::optim::AdagradOptions, adaptive::Adagrad, adaptive::AdagradOptions>(
+      "Adagrad", name, configs);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace adaptive_test {
@@ -20,7 +21,9 @@ struct AdamConfig {
   bool decoupled = false;  // built-in side: torch::optim::AdamW
   template <class O>
   O to() const {
-    return O(lr).betas(std::make_tuple(beta1, beta2)).eps(eps).weight_decay(weight_decay).amsgrad(amsgrad);
+    O o = O(lr).betas(std::make_tuple(beta1, beta2)).eps(eps).weight_decay(weight_decay).amsgrad(amsgrad);
+    if constexpr (std::is_same_v<O, adaptive::AdamOptions>) o.decoupled_weight_decay(decoupled);
+    return o;
   }
 };
 
