@@ -24,13 +24,6 @@ void set_clipping(torch::optim::OptimizerOptions& o, double max_norm, double max
   }
 }
 
-std::vector<torch::Tensor> all_params(const torch::optim::Optimizer& opt) {
-  std::vector<torch::Tensor> out;
-  for (const auto& g : opt.param_groups())
-    for (const auto& p : g.params()) out.push_back(p);
-  return out;
-}
-
 ParityCase two_group_case(const std::string& optimizer) {
   for (auto cases : {adam_cases(), rmsprop_cases(), adagrad_cases()})
     for (const auto& c : cases)

@@ -1,0 +1,84 @@
+#include "examples/training.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace examples {
+
+Model wrap(torch::nn::AnyModule module) {
+  auto ptr = module.ptr();
+  return {[module](const torch::Tensor& x) mutable { return module.forward(x); },
+          [ptr](bool training) { ptr->train(training); }, [ptr] { return ptr->parameters(); }};
+}
+
+double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device) {
+  torch::NoGradGuard no_grad;
+  model.set_training(false);
+  int64_t correct = 0;
+  const int64_t n = test.images().size(0);
+  for (int64_t start = 0; start < n; start += 1000) {
+    const int64_t end = std::min(n, start + 1000);
+    const auto out = model.forward(test.images().slice(0, start, end).to(device));
+    correct += out.argmax(1).eq(test.labels().slice(0, start, end).to(device)).sum().item<int64_t>();
+  }
+  model.set_training(true);
+  return 100.0 * static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(n, 1));
+}
+
+Progress::Progress(std::string label, int64_t total) : label_(std::move(label)), total_(total), tty_(isatty(1)) {}
+
+void Progress::update(int64_t done, double mean_loss) {
+  if (!tty_ || (done % 10 != 0 && done != total_)) return;
+  const int64_t total = std::max<int64_t>(total_, 1);
+  const int width = 30, filled = static_cast<int>(std::min<int64_t>(width, width * done / total));
+  std::printf("\r  %s [%s%s] %3d%% loss %.4f", label_.c_str(), std::string(filled, '#').c_str(),
+              std::string(width - filled, '.').c_str(), static_cast<int>(std::min<int64_t>(100, 100 * done / total)),
+              mean_loss);
+  std::fflush(stdout);
+}
+
+Progress::~Progress() {
+  if (tty_) std::printf("\r%*s\r", 100, "");
+}
+
+void print_epoch(const std::vector<Run>& runs) {
+  if (runs.size() == 1) {
+    const auto& s = runs[0].history.back();
+    std::printf("  epoch %2d  %-8s  train loss %.4f  test accuracy %6.2f%%  %6.1f s\n", s.epoch, runs[0].impl.c_str(),
+                s.train_loss, s.test_accuracy, s.seconds);
+  } else {
+    const auto &a = runs[0].history.back(), &b = runs[1].history.back();
+    if (a.epoch == 1) {
+      std::printf("  epoch | loss adaptive  loss builtin | acc adaptive  acc builtin | max |param diff| | "
+                  "s adaptive  s builtin\n");
+    }
+    std::printf("  %5d | %13.5f %13.5f | %11.2f%% %11.2f%% | %16.3e | %10.1f %10.1f\n", a.epoch, a.train_loss,
+                b.train_loss, a.test_accuracy, b.test_accuracy,
+                max_param_diff(runs[0].model.parameters(), runs[1].model.parameters()), a.seconds, b.seconds);
+  }
+  std::fflush(stdout);
+}
+
+nlohmann::json summary_of(const std::vector<Run>& runs, const OptimizerFlags& flags, double lr) {
+  const Run& main_run = runs.front();
+  nlohmann::json doc = {{"optimizer", flags.optimizer},
+                        {"impl", flags.impl},
+                        {"lr", lr},
+                        {"epochs", main_run.history.size()},
+                        {"steps", main_run.steps},
+                        {"final_loss", main_run.history.back().train_loss},
+                        {"test_accuracy", main_run.history.back().test_accuracy},
+                        {"param_l2", param_l2(main_run.model.parameters())}};
+  if (runs.size() == 2) doc["max_param_diff"] = max_param_diff(runs[0].model.parameters(), runs[1].model.parameters());
+  for (const auto& r : runs) {
+    nlohmann::json run = {{"impl", r.impl}, {"steps", r.steps}};
+    for (const auto& s : r.history) {
+      run["epochs"].push_back(
+          {{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"test_accuracy", s.test_accuracy}, {"seconds", s.seconds}});
+    }
+    doc["runs"].push_back(run);
+  }
+  return doc;
+}
+
+}  // namespace examples

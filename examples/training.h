@@ -1,0 +1,96 @@
+#pragma once
+// The training loop the MNIST examples share: one epoch over a torch::data
+// loader, test accuracy, and a progress bar when stdout is a terminal.
+
+#include "examples/idx_dataset.h"
+#include "examples/optimizer_flags.h"
+#include "examples/report.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace examples {
+
+// Anything with a forward (giving log-probabilities), parameters and a
+// train/eval switch: a torch::nn module or a TorchScript module.
+struct Model {
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  std::function<void(bool training)> set_training;
+  std::function<std::vector<torch::Tensor>()> parameters;
+};
+
+Model wrap(torch::nn::AnyModule module);
+
+struct EpochStats {
+  int epoch = 0;
+  double train_loss = 0, test_accuracy = 0, seconds = 0;
+};
+
+// Percentage of `test` classified correctly, in eval mode.
+double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device);
+
+// One run: a model, its optimizer and what it has done so far.
+struct Run {
+  std::string impl;
+  Model model;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<EpochStats> history;
+  int64_t steps = 0;
+};
+
+class Progress {
+ public:
+  Progress(std::string label, int64_t total);
+  void update(int64_t done, double mean_loss);
+  ~Progress();
+
+ private:
+  std::string label_;
+  int64_t total_;
+  bool tty_;
+};
+
+// Trains `run` for one epoch over `loader` (stopping early once run.steps
+// reaches max_steps > 0), then measures test accuracy and appends the stats.
+template <class Loader>
+void train_epoch(Run& run, Loader& loader, int epoch, int64_t batches_per_epoch, const OptimizerFlags& flags,
+                 const IdxDataset& test, torch::Device device, int64_t max_steps, CsvLog& csv) {
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress("epoch " + std::to_string(epoch) + " " + run.impl, batches_per_epoch);
+  double loss_sum = 0;
+  int64_t batches = 0;
+  run.model.set_training(true);
+  for (auto& batch : loader) {
+    if (max_steps > 0 && run.steps >= max_steps) break;
+    run.optimizer->zero_grad();
+    const torch::Tensor loss = torch::nll_loss(run.model.forward(batch.data.to(device)), batch.target.to(device));
+    loss.backward();
+    clip_before_step(flags, run.impl, run.model.parameters());
+    run.optimizer->step();
+    ++run.steps;
+    const double l = loss.item<double>();
+    loss_sum += l;
+    csv.add(run.steps, run.impl, l);
+    ++batches;
+    progress.update(batches, loss_sum / static_cast<double>(batches));
+  }
+  EpochStats stats;
+  stats.epoch = epoch;
+  stats.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(batches, 1));
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.test_accuracy = test_accuracy(run.model, test, device);
+  run.history.push_back(stats);
+}
+
+// Prints one epoch: a line for a single run, a comparison row for two.
+void print_epoch(const std::vector<Run>& runs);
+
+// The JSON summary both MNIST examples write.
+nlohmann::json summary_of(const std::vector<Run>& runs, const OptimizerFlags& flags, double lr);
+
+}  // namespace examples

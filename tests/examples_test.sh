@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# End-to-end checks of the example binaries and the data tool, each a test
+# case in the JUnit XML Bazel reads ($XML_OUTPUT_FILE), so the suite summary
+# counts them one by one.
+set -uo pipefail
+
+BIN=examples
+TMP="${TEST_TMPDIR:-$(mktemp -d)}"
+XML="${XML_OUTPUT_FILE:-$TMP/examples_test.xml}"
+PY=/usr/bin/python3
+cases=() failures=0
+
+check() {  # check NAME COMMAND...: runs the command, records pass or fail
+  local name=$1; shift
+  local log="$TMP/$name.log"
+  if "$@" >"$log" 2>&1; then
+    cases+=("<testcase name=\"$name\" classname=\"examples\"/>")
+    echo "[ OK ] $name"
+  else
+    failures=$((failures + 1))
+    local msg; msg=$(tail -c 2000 "$log" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g')
+    cases+=("<testcase name=\"$name\" classname=\"examples\"><failure message=\"failed\">$msg</failure></testcase>")
+    echo "[FAIL] $name"; cat "$log"
+  fi
+}
+
+json() {  # json FILE PYTHON-EXPRESSION-ON-d: exits 0 when the expression holds
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); ok=($2); print(d); sys.exit(0 if ok else 1)" "$1"
+}
+
+# ---- data tool: IDX files written by tools/prepare_data.py, read by the binaries
+make_idx() {  # make_idx DIR N_TRAIN N_TEST
+  "$PY" - "$@" <<'PYEOF'
+import importlib.util, os, random, sys
+spec = importlib.util.spec_from_file_location("prep", "tools/prepare_data.py")
+prep = importlib.util.module_from_spec(spec); spec.loader.exec_module(prep)
+out, n_train, n_test = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(out, exist_ok=True)
+rng = random.Random(5)
+for prefix, n in (("train", n_train), ("t10k", n_test)):
+    labels = [i % 10 for i in range(n)]
+    # Class-dependent images: a bright 4x4 block whose position encodes the label.
+    images = []
+    for lab in labels:
+        img = [rng.randrange(0, 30) for _ in range(784)]
+        r, c = 2 + 2 * (lab // 5) * 5, 2 + (lab % 5) * 5
+        for y in range(r, r + 4):
+            for x in range(c, c + 4):
+                img[y * 28 + x] = 255
+        images.append(img)
+    prep.write_idx_images(os.path.join(out, f"{prefix}-images-idx3-ubyte"), images)
+    prep.write_idx_labels(os.path.join(out, f"{prefix}-labels-idx1-ubyte"), labels)
+    assert prep.idx_count(os.path.join(out, f"{prefix}-images-idx3-ubyte")) == n
+PYEOF
+}
+check data_tool_writes_idx make_idx "$TMP/tiny" 200 50
+
+idx_round_trip() {
+  "$PY" - "$TMP/tiny" <<'PYEOF'
+import importlib.util, struct, sys
+spec = importlib.util.spec_from_file_location("prep", "tools/prepare_data.py")
+prep = importlib.util.module_from_spec(spec); spec.loader.exec_module(prep)
+d = sys.argv[1]
+with open(d + "/t10k-labels-idx1-ubyte", "rb") as f:
+    magic, n = struct.unpack(">II", f.read(8)); labels = list(f.read())
+assert magic == 0x801 and n == 50 and labels == [i % 10 for i in range(50)], (magic, n, labels[:12])
+with open(d + "/t10k-images-idx3-ubyte", "rb") as f:
+    assert struct.unpack(">IIII", f.read(16)) == (0x803, 50, 28, 28)
+    assert len(f.read()) == 50 * 784
+assert prep.complete(d)
+PYEOF
+}
+check idx_round_trip idx_round_trip
+
+truncated_detected_by_tool() {
+  mkdir -p "$TMP/trunc" && cp "$TMP"/tiny/* "$TMP/trunc/"
+  head -c 5000 "$TMP/tiny/train-images-idx3-ubyte" > "$TMP/trunc/train-images-idx3-ubyte"
+  "$PY" -c "
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location('prep', 'tools/prepare_data.py')
+prep = importlib.util.module_from_spec(spec); spec.loader.exec_module(prep)
+assert prep.idx_count('$TMP/trunc/train-images-idx3-ubyte') is None
+assert not prep.complete('$TMP/trunc')
+"
+}
+check truncated_file_detected_by_data_tool truncated_detected_by_tool
+
+truncated_refused_by_mnist() {
+  "$BIN/mnist" --data "$TMP/trunc" --max-steps 1 >"$TMP/trunc.out" 2>&1
+  local code=$?
+  cat "$TMP/trunc.out"
+  [[ $code -eq 1 ]] && grep -q "is truncated or damaged: its header announces 200 items" "$TMP/trunc.out" \
+    && grep -q "tools/prepare_data" "$TMP/trunc.out"
+}
+check truncated_file_refused_by_mnist truncated_refused_by_mnist
+
+missing_refused_by_mnist() {
+  "$BIN/mnist" --data "$TMP/nowhere" --max-steps 1 >"$TMP/missing.out" 2>&1
+  local code=$?
+  cat "$TMP/missing.out"
+  [[ $code -eq 1 ]] && grep -q "cannot open $TMP/nowhere/train-images-idx3-ubyte; prepare the data with tools/prepare_data" "$TMP/missing.out"
+}
+check missing_data_refused_by_mnist missing_refused_by_mnist
+
+# ---- regression: default settings converge, and adaptive == built-in
+for opt in adam rmsprop adagrad; do
+  check "regression_${opt}_defaults_converge" bash -c "
+    '$BIN/regression' --optimizer $opt --summary '$TMP/reg_$opt.json' &&
+    $(declare -f json); PY=$PY json '$TMP/reg_$opt.json' 'abs(d[\"w\"] - 3) < 0.01 and abs(d[\"b\"] - 5) < 0.05 and d[\"optimizer\"] == \"$opt\"'"
+  check "regression_${opt}_both_identical" bash -c "
+    '$BIN/regression' --optimizer $opt --impl both --steps 300 --clip-grad-norm 5 --csv '$TMP/reg_$opt.csv' --summary '$TMP/regb_$opt.json' &&
+    [[ \$(wc -l < '$TMP/reg_$opt.csv') -eq 601 ]] &&
+    $(declare -f json); PY=$PY json '$TMP/regb_$opt.json' 'd[\"max_param_diff\"] == 0 and d[\"steps\"] == 300 and len(d[\"runs\"]) == 2 and \"param_l2\" in d and \"final_loss\" in d'"
+done
+check regression_noisy_data bash -c "
+  '$BIN/regression' --data noisy --optimizer adam --summary '$TMP/noisy.json' &&
+  $(declare -f json); PY=$PY json '$TMP/noisy.json' 'abs(d[\"w\"] - 3) < 0.3 and abs(d[\"b\"] - 2.25) < 0.2'"
+
+bad_flag_exits_2() {
+  for b in regression mnist torchscript; do
+    "$BIN/$b" --optimizer nope >/dev/null 2>&1; local code=$?
+    [[ $code -eq 2 ]] || { echo "$b exited $code"; return 1; }
+  done
+}
+check bad_flags_exit_2 bad_flag_exits_2
+
+# ---- MNIST: a few steps on the tiny data, both implementations
+for model in mlp cnn; do
+  check "mnist_${model}_both_few_steps" bash -c "
+    '$BIN/mnist' --data '$TMP/tiny' --model $model --impl both --batch-size 20 --max-steps 8 --clip-grad-value 1 --summary '$TMP/mnist_$model.json' &&
+    $(declare -f json); PY=$PY json '$TMP/mnist_$model.json' 'd[\"steps\"] == 8 and d[\"max_param_diff\"] == 0 and 0 <= d[\"test_accuracy\"] <= 100 and d[\"model\"] == \"$model\" and len(d[\"runs\"]) == 2'"
+done
+check mnist_learns_the_tiny_task bash -c "
+  '$BIN/mnist' --data '$TMP/tiny' --model mlp --epochs 15 --batch-size 20 --summary '$TMP/mnist_learn.json' &&
+  $(declare -f json); PY=$PY json '$TMP/mnist_learn.json' 'd[\"test_accuracy\"] >= 90'"
+
+# ---- TorchScript: train a few steps, save, reload, same accuracy
+check torchscript_train_save_reload bash -c "
+  '$BIN/torchscript' --data '$TMP/tiny' --epochs 2 --batch-size 20 --out '$TMP/trained.pt' --summary '$TMP/ts.json' &&
+  [[ -s '$TMP/trained.pt' ]] &&
+  $(declare -f json); PY=$PY json '$TMP/ts.json' 'd[\"reloaded_test_accuracy\"] == d[\"test_accuracy\"] and d[\"steps\"] == 20'"
+
+{
+  echo '<?xml version="1.0" encoding="UTF-8"?>'
+  echo "<testsuites><testsuite name=\"examples\" tests=\"${#cases[@]}\" failures=\"$failures\">"
+  printf '%s\n' "${cases[@]}"
+  echo "</testsuite></testsuites>"
+} > "$XML"
+echo "${#cases[@]} cases, $failures failed"
+[[ $failures -eq 0 ]]
