@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
                "Default lr: adam 1e-3, rmsprop 1e-3, adagrad 1e-2."};
   examples::OptimizerFlags flags;
   examples::add_optimizer_flags(app, flags);
-  std::string model_name = "cnn", data_dir = "data/mnist", device_name = "cpu", summary_path, csv_path;
+  examples::RunFlags run_flags;
+  std::string model_name = "cnn", data_dir = "data/mnist";
   int64_t batch_size = 64, epochs = 0, max_steps = 0;
   uint64_t seed = 1;
   double lr_gamma = 0.8;
@@ -51,16 +52,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and dropout")->capture_default_str();
-  app.add_option("--device", device_name, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-  app.add_option("--summary", summary_path, "write a JSON summary here");
-  app.add_option("--csv", csv_path, "write the loss of every step here (step,impl,loss)");
+  examples::add_run_flags(app, run_flags, /*with_csv=*/true);
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
-    if (device_name == "cuda" && !torch::cuda::is_available()) {
-      throw std::invalid_argument("--device cuda: no CUDA device is available (LibTorch sees none)");
-    }
-    const torch::Device device(device_name);
+    const torch::Device device = examples::device_of(run_flags);
     const double lr = flags.lr.value_or(kDefaultLr.at(flags.optimizer));
     const std::string dir = examples::user_path(data_dir);
     auto train_set = examples::IdxDataset(dir, examples::IdxDataset::Split::kTrain);
@@ -71,7 +67,7 @@ int main(int argc, char** argv) {
         torch::data::DataLoaderOptions().batch_size(batch_size));
     const int64_t batches_per_epoch = (train_size + batch_size - 1) / batch_size;
     if (epochs == 0) epochs = train_size <= 20000 ? 10 : 5;
-    examples::CsvLog csv(examples::user_path(csv_path));
+    examples::CsvLog csv(examples::user_path(run_flags.csv));
 
     std::vector<examples::Run> runs;
     for (const auto& impl : examples::implementations(flags)) {
@@ -86,7 +82,7 @@ int main(int argc, char** argv) {
     }
     std::printf("mnist: %s, %s, lr %g, batch %lld, %lld train / %lld test images from %s, %s\n", model_name.c_str(),
                 flags.optimizer.c_str(), lr, static_cast<long long>(batch_size), static_cast<long long>(train_size),
-                static_cast<long long>(test_set.images().size(0)), dir.c_str(), device_name.c_str());
+                static_cast<long long>(test_set.images().size(0)), dir.c_str(), run_flags.device.c_str());
 
     std::vector<torch::optim::StepLR> schedules;
     for (auto& run : runs) schedules.emplace_back(*run.optimizer, /*step_size=*/1, lr_gamma);
@@ -101,14 +97,14 @@ int main(int argc, char** argv) {
       if (max_steps > 0 && runs.front().steps >= max_steps) break;
     }
 
-    if (!summary_path.empty()) {
+    if (!run_flags.summary.empty()) {
       auto doc = examples::summary_of(runs, flags, lr);
       doc["example"] = "mnist";
       doc["model"] = model_name;
       doc["data"] = dir;
       doc["batch_size"] = batch_size;
       doc["lr_gamma"] = lr_gamma;
-      examples::write_json(examples::user_path(summary_path), doc);
+      examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mnist: %s\n", e.what());

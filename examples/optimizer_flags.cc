@@ -22,6 +22,19 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+void add_run_flags(CLI::App& app, RunFlags& flags, bool with_csv) {
+  app.add_option("--device", flags.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  app.add_option("--summary", flags.summary, "write a JSON summary here");
+  if (with_csv) app.add_option("--csv", flags.csv, "write the loss of every step here (step,impl,loss)");
+}
+
+torch::Device device_of(const RunFlags& flags) {
+  if (flags.device == "cuda" && !torch::cuda::is_available()) {
+    throw std::invalid_argument("--device cuda: no CUDA device is available (LibTorch sees none)");
+  }
+  return torch::Device(flags.device);
+}
+
 void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
   app.add_option("--optimizer", flags.optimizer, "adam | rmsprop | adagrad")
       ->check(CLI::IsMember({"adam", "rmsprop", "adagrad"}))

@@ -21,6 +21,17 @@ struct OptimizerFlags {
   double clip_grad_value = 0;
 };
 
+// The flags every example has: --device, --summary and (with_csv) --csv.
+struct RunFlags {
+  std::string device = "cpu";
+  std::string summary;  // JSON summary path, empty: none
+  std::string csv;      // loss log path, empty: none
+};
+void add_run_flags(CLI::App& app, RunFlags& flags, bool with_csv);
+
+// The device --device names; throws std::invalid_argument for CUDA without a GPU.
+torch::Device device_of(const RunFlags& flags);
+
 // Parses the command line. Returns the exit code to end with when the program
 // should stop here: 0 after --help, 2 (with the error and the usage) for bad flags.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);

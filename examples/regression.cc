@@ -8,6 +8,7 @@
 // full batch, w = b = 0 at the start.
 
 #include "examples/optimizer_flags.h"
+#include "examples/paths.h"
 #include "examples/report.h"
 
 #include <CLI/CLI.hpp>
@@ -63,26 +64,22 @@ int main(int argc, char** argv) {
   examples::OptimizerFlags flags;
   examples::add_optimizer_flags(app, flags);
   std::optional<int64_t> steps_flag;
-  std::string data_kind = "clean", device_name = "cpu", dtype_name = "float32", summary_path, csv_path;
+  examples::RunFlags run_flags;
+  std::string data_kind = "clean", dtype_name = "float32";
   app.add_option("--steps", steps_flag, "optimizer steps (default: per optimizer)")->check(CLI::PositiveNumber);
   app.add_option("--data", data_kind, "clean | noisy")->check(CLI::IsMember({"clean", "noisy"}))->capture_default_str();
-  app.add_option("--device", device_name, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app.add_option("--dtype", dtype_name, "float32 | float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
-  app.add_option("--summary", summary_path, "write a JSON summary here");
-  app.add_option("--csv", csv_path, "write the loss of every step here (step,impl,loss)");
+  examples::add_run_flags(app, run_flags, /*with_csv=*/true);
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
-    if (device_name == "cuda" && !torch::cuda::is_available()) {
-      throw std::invalid_argument("--device cuda: no CUDA device is available (LibTorch sees none)");
-    }
-    const torch::Device device(device_name);
+    const torch::Device device = examples::device_of(run_flags);
     const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
     const Defaults defaults = kDefaults.at(flags.optimizer);
     const double lr = flags.lr.value_or(defaults.lr);
     const int64_t steps = steps_flag.value_or(defaults.steps);
     const Data data = make_data(data_kind, dtype, device);
-    examples::CsvLog csv(csv_path);
+    examples::CsvLog csv(examples::user_path(run_flags.csv));
 
     std::vector<Run> runs;
     for (const auto& impl : examples::implementations(flags)) {
@@ -108,7 +105,7 @@ int main(int argc, char** argv) {
     }
 
     std::printf("regression: %s data, %s, lr %g, %lld steps, %s on %s\n", data_kind.c_str(), flags.optimizer.c_str(),
-                lr, static_cast<long long>(steps), dtype_name.c_str(), device_name.c_str());
+                lr, static_cast<long long>(steps), dtype_name.c_str(), run_flags.device.c_str());
     std::printf("  %-9s %14s %12s %12s %9s\n", "impl", "final loss", "w", "b", "seconds");
     for (const auto& r : runs) {
       std::printf("  %-9s %14.6e %12.6f %12.6f %9.3f\n", r.impl.c_str(), r.final_loss,
@@ -120,14 +117,14 @@ int main(int argc, char** argv) {
       std::printf("  largest parameter difference adaptive vs builtin: %.3e%s\n", diff, diff == 0 ? " (bit-identical)" : "");
     }
 
-    if (!summary_path.empty()) {
+    if (!run_flags.summary.empty()) {
       const Run& main_run = runs.front();
       nlohmann::json doc = {{"example", "regression"},
                             {"optimizer", flags.optimizer},
                             {"impl", flags.impl},
                             {"data", data_kind},
                             {"dtype", dtype_name},
-                            {"device", device_name},
+                            {"device", run_flags.device},
                             {"lr", lr},
                             {"steps", steps},
                             {"final_loss", main_run.final_loss},
@@ -142,7 +139,7 @@ int main(int argc, char** argv) {
                                {"b", r.params[1].item<double>()},
                                {"seconds", r.seconds}});
       }
-      examples::write_json(summary_path, doc);
+      examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "regression: %s\n", e.what());

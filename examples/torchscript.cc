@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a TorchScript MNIST classifier with adaptive and/or torch::optim, save and reload it."};
   examples::OptimizerFlags flags;
   examples::add_optimizer_flags(app, flags);
-  std::string module_path = "examples/data/mnist_small_cnn.pt", data_dir = "data/mnist", out_path = "trained_mnist.pt",
-              device_name = "cpu", summary_path;
+  examples::RunFlags run_flags;
+  std::string module_path = "examples/data/mnist_small_cnn.pt", data_dir = "data/mnist", out_path = "trained_mnist.pt";
   int64_t batch_size = 64, epochs = 3, max_steps = 0;
   uint64_t seed = 1;
   app.add_option("--module", module_path, "TorchScript module to train")->capture_default_str();
@@ -50,15 +50,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for shuffling")->capture_default_str();
-  app.add_option("--device", device_name, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-  app.add_option("--summary", summary_path, "write a JSON summary here");
+  examples::add_run_flags(app, run_flags, /*with_csv=*/false);
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
-    if (device_name == "cuda" && !torch::cuda::is_available()) {
-      throw std::invalid_argument("--device cuda: no CUDA device is available (LibTorch sees none)");
-    }
-    const torch::Device device(device_name);
+    const torch::Device device = examples::device_of(run_flags);
     const double lr = flags.lr.value_or(flags.optimizer == "adagrad" ? 1e-2 : 1e-3);
     const std::string dir = examples::user_path(data_dir);
     // The module ships with the runfiles; a path the user gives is theirs.
@@ -101,13 +97,13 @@ int main(int argc, char** argv) {
     std::printf("saved %s; reloaded: test accuracy %.2f%% (before saving: %.2f%%)\n", out.c_str(), reloaded_accuracy,
                 runs.front().history.back().test_accuracy);
 
-    if (!summary_path.empty()) {
+    if (!run_flags.summary.empty()) {
       auto doc = examples::summary_of(runs, flags, lr);
       doc["example"] = "torchscript";
       doc["module"] = module_file;
       doc["saved_module"] = out;
       doc["reloaded_test_accuracy"] = reloaded_accuracy;
-      examples::write_json(examples::user_path(summary_path), doc);
+      examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "torchscript: %s\n", e.what());
