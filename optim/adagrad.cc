@@ -44,15 +44,27 @@ void Adagrad::init_state(AdagradParamState& state, const torch::Tensor& param, c
   }
 }
 
+namespace {
+template <class S>
+AdagradScalars<S> adagrad_scalars(const AdagradOptions& o, int64_t step, GradientScalars<double> gradient) {
+  gradient.weight_decay = o.weight_decay();
+  AdagradScalars<S> s;
+  s.grad = gradient.as<S>();
+  s.lr_t = static_cast<S>(o.lr() / (1.0 + static_cast<double>(step - 1) * o.lr_decay()));
+  s.eps = static_cast<S>(o.eps());
+  return s;
+}
+}  // namespace
+
 void Adagrad::update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
-                     const AdagradOptions& options, GradientScalars<double> gradient) {
+                     const AdagradOptions& options, GradientScalars<double> gradient, Batch& fused) {
   state.step(state.step() + 1);
-  gradient.weight_decay = options.weight_decay();
-  AdagradScalars<double> s;
-  s.grad = gradient;
-  s.lr_t = options.lr() / (1.0 + static_cast<double>(state.step() - 1) * options.lr_decay());
-  s.eps = options.eps();
-  kernels::apply_reference<AdagradRule>(s, param, grad, state.sum());
+  const int64_t step = state.step();
+  if (options.fused() && kernels::fused_eligible(param, grad, {state.sum()})) {
+    fused.add(param, grad, {state.sum()}, [&](auto e) { return adagrad_scalars<decltype(e)>(options, step, gradient); });
+  } else {
+    kernels::apply_reference<AdagradRule>(adagrad_scalars<double>(options, step, gradient), param, grad, state.sum());
+  }
 }
 
 }  // namespace adaptive

@@ -72,8 +72,9 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
 
   static void validate(const AdagradOptions& options);
   static void init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options);
+  using Batch = kernels::FusedBatch<AdagradScalars, 1>;
   static void update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
-                     const AdagradOptions& options, GradientScalars<double> gradient);
+                     const AdagradOptions& options, GradientScalars<double> gradient, Batch& fused);
 };
 
 }  // namespace adaptive

@@ -56,10 +56,17 @@ AdamScalars<S> adam_scalars(const AdamOptions& o, int64_t step, GradientScalars<
 }  // namespace
 
 void Adam::update(const torch::Tensor& param, const torch::Tensor& grad, AdamParamState& state,
-                  const AdamOptions& options, GradientScalars<double> gradient) {
+                  const AdamOptions& options, GradientScalars<double> gradient, Batch& fused) {
   state.step(state.step() + 1);
-  const auto s = adam_scalars<double>(options, state.step(), gradient);
-  kernels::apply_reference<AdamRule>(s, param, grad, state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq());
+  const int64_t step = state.step();
+  if (options.fused() &&
+      kernels::fused_eligible(param, grad, {state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq()})) {
+    fused.add(param, grad, {state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq()},
+              [&](auto e) { return adam_scalars<decltype(e)>(options, step, gradient); });
+  } else {
+    kernels::apply_reference<AdamRule>(adam_scalars<double>(options, step, gradient), param, grad, state.exp_avg(),
+                                       state.exp_avg_sq(), state.max_exp_avg_sq());
+  }
 }
 
 }  // namespace adaptive

@@ -85,8 +85,9 @@ class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
 
   static void validate(const AdamOptions& options);
   static void init_state(AdamParamState& state, const torch::Tensor& param, const AdamOptions& options);
+  using Batch = kernels::FusedBatch<AdamScalars, 3>;
   static void update(const torch::Tensor& param, const torch::Tensor& grad, AdamParamState& state,
-                     const AdamOptions& options, GradientScalars<double> gradient);
+                     const AdamOptions& options, GradientScalars<double> gradient, Batch& fused);
 };
 
 }  // namespace adaptive

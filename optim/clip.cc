@@ -1,5 +1,7 @@
 #include "optim/clip.h"
 
+#include <cmath>
+
 namespace adaptive {
 
 at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
@@ -22,8 +24,12 @@ at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vec
 }
 
 double clip_coefficient(double max_norm, const at::Tensor& total_norm) {
-  // NaN or infinite norms give NaN or 0, exactly as clip_grad_norm_ does.
   return at::clamp(max_norm / (total_norm + 1e-6), c10::nullopt, 1.0).item<double>();
+}
+
+double clip_coefficient(double max_norm, double total_norm) {
+  const double coef = max_norm / (total_norm + 1e-6);
+  return coef < 1.0 || std::isnan(coef) ? coef : 1.0;
 }
 
 }  // namespace adaptive

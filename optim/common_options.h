@@ -11,12 +11,17 @@
 /// clip_grad_value(v): clamp each gradient element to [−v, v] (applied before
 ///   norm clipping); 0 (default) disables. Equals clip_grad_value_ before step().
 /// maximize: ascend instead of descend (PyTorch semantics: g ← −g first).
+/// fused: update eligible CPU tensors (float32/float64, contiguous) in one
+///   vectorized pass (optim/kernels/fused_cpu.h), bit-identical to the
+///   tensor-op path; false always takes the tensor-op (reference) path.
 #define ADAPTIVE_COMMON_OPTIONS            \
   TORCH_ARG(double, clip_grad_norm) = 0;   \
   TORCH_ARG(double, clip_grad_value) = 0;  \
-  TORCH_ARG(bool, maximize) = false
+  TORCH_ARG(bool, maximize) = false;       \
+  TORCH_ARG(bool, fused) = true
 
 #define ADAPTIVE_COMMON_FIELDS(Options)                                   \
   ::adaptive::detail::field("clip_grad_norm", &Options::clip_grad_norm_),   \
       ::adaptive::detail::field("clip_grad_value", &Options::clip_grad_value_), \
-      ::adaptive::detail::field("maximize", &Options::maximize_)
+      ::adaptive::detail::field("maximize", &Options::maximize_),             \
+      ::adaptive::detail::field("fused", &Options::fused_)

@@ -7,11 +7,14 @@
 //   static void validate(const Options&);               its own option checks
 //   static void init_state(State&, const Tensor& p, const Options&);
 //       create the state tensors the options need (idempotent)
+//   using Batch = kernels::FusedBatch<...>;              its fused jobs of a step
 //   static void update(const Tensor& p, const Tensor& g, State&, const Options&,
-//                      GradientScalars<double>);        one step of one tensor
+//                      GradientScalars<double>, Batch&); one step of one tensor:
+//       run now on the reference driver, or queue on the fused one
 
 #include "optim/clip.h"
 #include "optim/fields.h"
+#include "optim/kernels/fused_cpu.h"
 #include "optim/rules/gradient.h"
 #include "optim/validation.h"
 
@@ -21,6 +24,8 @@
 #include <torch/optim/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -49,14 +54,16 @@ class OptimizerBase : public torch::optim::Optimizer {
     }
     const std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
     const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads);
+    typename Derived::Batch fused;
     for (const auto gi : c10::irange(param_groups_.size())) {
       const Options& options = options_of(param_groups_[gi]);
       const auto& params = param_groups_[gi].params();
       for (const auto pi : c10::irange(params.size())) {
         if (!grads[gi][pi].defined()) continue;
-        Derived::update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi]);
+        Derived::update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi], fused);
       }
     }
+    fused.run();  // every fused tensor in one parallel pass
     return loss;
   }
 
@@ -183,23 +190,46 @@ class OptimizerBase : public torch::optim::Optimizer {
         clip_values.push_back(o.clip_grad_value());
       }
     }
-    at::Tensor norm;
+    // The clipping coefficient of a max_norm, once the global norm is known.
+    std::function<double(double)> coefficient;
     last_grad_norm_ = c10::nullopt;
     if (clip_norm) {
       // Value clipping comes first, so norm clipping sees clamped gradients.
-      norm = global_grad_norm(flat, clip_values);
-      last_grad_norm_ = (clip_value ? global_grad_norm(flat, std::vector<double>(flat.size(), 0.0)) : norm).item<double>();
+      const std::vector<double> unclipped(flat.size(), 0.0);
+      if (fused_norm(flat)) {
+        // One pass in double over all gradients (see fused_sum_of_squares).
+        const double norm = std::sqrt(kernels::fused_sum_of_squares(flat, clip_values));
+        last_grad_norm_ = clip_value ? std::sqrt(kernels::fused_sum_of_squares(flat, unclipped)) : norm;
+        coefficient = [norm](double max_norm) { return clip_coefficient(max_norm, norm); };
+      } else {
+        // As torch::nn::utils::clip_grad_norm_ computes it, to the bit.
+        const at::Tensor norm = global_grad_norm(flat, clip_values);
+        last_grad_norm_ = (clip_value ? global_grad_norm(flat, unclipped) : norm).item<double>();
+        coefficient = [norm](double max_norm) { return clip_coefficient(max_norm, norm); };
+      }
     }
     std::vector<GradientScalars<double>> result;
     for (const auto& group : param_groups_) {
       const Options& o = options_of(group);
       GradientScalars<double> s;
       s.clip_value = o.clip_grad_value();
-      s.scale = o.clip_grad_norm() > 0 ? clip_coefficient(o.clip_grad_norm(), norm) : 1.0;
+      s.scale = o.clip_grad_norm() > 0 ? coefficient(o.clip_grad_norm()) : 1.0;
       if (o.maximize()) s.scale = -s.scale;
       result.push_back(s);
     }
     return result;
+  }
+
+  // The fused reduction serves when every group is fused and every gradient
+  // is one the fused driver takes (CPU, contiguous, float32/float64).
+  bool fused_norm(const std::vector<torch::Tensor>& grads) const {
+    for (const auto& group : param_groups_) {
+      if (!options_of(group).fused()) return false;
+    }
+    for (const auto& g : grads) {
+      if (!kernels::fused_eligible(g, g, {})) return false;
+    }
+    return true;
   }
 
   c10::optional<double> last_grad_norm_;

@@ -49,11 +49,17 @@ RMSpropScalars<S> rmsprop_scalars(const RMSpropOptions& o, int64_t step, Gradien
 }  // namespace
 
 void RMSprop::update(const torch::Tensor& param, const torch::Tensor& grad, RMSpropParamState& state,
-                     const RMSpropOptions& options, GradientScalars<double> gradient) {
+                     const RMSpropOptions& options, GradientScalars<double> gradient, Batch& fused) {
   state.step(state.step() + 1);
-  const auto s = rmsprop_scalars<double>(options, state.step(), gradient);
-  kernels::apply_reference<RMSpropRule>(s, param, grad, state.square_avg(), state.momentum_buffer(),
-                                        state.grad_avg());
+  const int64_t step = state.step();
+  if (options.fused() &&
+      kernels::fused_eligible(param, grad, {state.square_avg(), state.momentum_buffer(), state.grad_avg()})) {
+    fused.add(param, grad, {state.square_avg(), state.momentum_buffer(), state.grad_avg()},
+              [&](auto e) { return rmsprop_scalars<decltype(e)>(options, step, gradient); });
+  } else {
+    kernels::apply_reference<RMSpropRule>(rmsprop_scalars<double>(options, step, gradient), param, grad,
+                                          state.square_avg(), state.momentum_buffer(), state.grad_avg());
+  }
 }
 
 }  // namespace adaptive

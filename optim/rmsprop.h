@@ -81,8 +81,9 @@ class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState>
 
   static void validate(const RMSpropOptions& options);
   static void init_state(RMSpropParamState& state, const torch::Tensor& param, const RMSpropOptions& options);
+  using Batch = kernels::FusedBatch<RMSpropScalars, 3>;
   static void update(const torch::Tensor& param, const torch::Tensor& grad, RMSpropParamState& state,
-                     const RMSpropOptions& options, GradientScalars<double> gradient);
+                     const RMSpropOptions& options, GradientScalars<double> gradient, Batch& fused);
 };
 
 }  // namespace adaptive

@@ -1,9 +1,11 @@
 // Parity with LibTorch's built-in optimizers: the same option values, the same
 // start, 200 steps of a small MLP regression, then every parameter compared.
 //
-// Tolerance: 0, in float64 and float32. The reference driver evaluates each
-// rule with the very ATen ops the built-ins use, in the same order (see
-// optim/rules/elementwise.h), so the results are bit-identical. Anything
+// Tolerance: 0, in float64 and float32, for both drivers. The reference driver
+// evaluates each rule with the very ATen ops the built-ins use, in the same
+// order; the fused driver evaluates, per element, what those ops' CPU kernels
+// evaluate (see optim/rules/elementwise.h). So the results are bit-identical.
+// (On CUDA only the reference driver runs; the fused flag is then moot.) Anything
 // looser would hide real drift: several of these configurations are chaotic
 // near convergence (Adam with β2 = 0.95, RMSprop with α = 0.9), where a single
 // rounding difference grows to 1e-9 (float64) or 1e-3 (float32) within 200
@@ -23,6 +25,7 @@ struct Param {
   ParityCase c;
   torch::Dtype dtype;
   std::string device;
+  bool fused;  // adaptive's driver: fused CPU kernel or reference tensor ops
 };
 
 std::map<std::string, double>& worst() {
@@ -38,7 +41,9 @@ std::vector<std::vector<torch::Tensor>> layout(const std::vector<torch::Tensor>&
   return {{p[0], p[1], unused}, {p[2], p[3]}};
 }
 
-void PrintTo(const Param& p, std::ostream* os) { *os << p.c.optimizer << "/" << p.c.name << "/" << p.device; }
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << p.c.optimizer << "/" << p.c.name << "/" << p.device << (p.fused ? "/fused" : "/reference");
+}
 
 class BuiltinParity : public ::testing::TestWithParam<Param> {};
 
@@ -54,6 +59,7 @@ TEST_P(BuiltinParity, MatchesBuiltinAfter200Steps) {
 
   auto builtin = param.c.builtin(layout(builtin_params, builtin_unused, param.c.group_count));
   auto ours = param.c.ours(layout(our_params, our_unused, param.c.group_count));
+  set_fused(*ours, param.fused);
   train(*builtin, builtin_params, problem, 200);
   train(*ours, our_params, problem, 200);
 
@@ -62,7 +68,8 @@ TEST_P(BuiltinParity, MatchesBuiltinAfter200Steps) {
   EXPECT_LE(diff, tolerance(param.dtype));
   EXPECT_TRUE(torch::equal(our_unused, unused_init)) << "a parameter without gradient was changed";
   EXPECT_EQ(ours->state().size(), builtin->state().size());
-  auto& w = worst()[param.c.optimizer + (param.dtype == torch::kFloat64 ? " float64" : " float32")];
+  auto& w = worst()[param.c.optimizer + (param.dtype == torch::kFloat64 ? " float64" : " float32") +
+                    (param.fused ? " fused" : " reference")];
   w = std::max(w, diff);
 }
 
@@ -71,13 +78,15 @@ std::vector<Param> all_params() {
   for (auto cases : {adam_cases(), rmsprop_cases(), adagrad_cases()})
     for (const auto& c : cases)
       for (auto dtype : {torch::kFloat64, torch::kFloat32})
-        for (const auto& device : devices()) out.push_back({c, dtype, device});
+        for (const auto& device : devices())
+          for (bool fused : {true, false}) out.push_back({c, dtype, device, fused});
   return out;
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   const Param& p = info.param;
-  return p.c.optimizer + "_" + p.c.name + (p.dtype == torch::kFloat64 ? "_f64_" : "_f32_") + p.device;
+  return p.c.optimizer + "_" + p.c.name + (p.dtype == torch::kFloat64 ? "_f64_" : "_f32_") + p.device +
+         (p.fused ? "_fused" : "_reference");
 }
 
 INSTANTIATE_TEST_SUITE_P(Grid, BuiltinParity, ::testing::ValuesIn(all_params()), param_name);

@@ -53,6 +53,12 @@ double max_relative_diff(const std::vector<torch::Tensor>& a, const std::vector<
   return diff / scale;
 }
 
+void set_fused(torch::optim::Optimizer& optimizer, bool fused) {
+  for (auto& group : optimizer.param_groups()) {
+    with_adaptive_options(group.options(), [&](auto& o) { o.fused(fused); });
+  }
+}
+
 std::vector<std::string> devices() { return {"cpu", "cuda"}; }
 
 bool device_available(const std::string& device) { return device == "cpu" || torch::cuda::is_available(); }

@@ -2,9 +2,12 @@
 // Shared test fixtures: a small MLP regression problem, a training loop that
 // drives any torch::optim::Optimizer, and a relative-difference measure.
 
+#include "optim/optim.h"
+
 #include <torch/torch.h>
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,19 @@ void train(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>&
 
 // max |a − b| / max(max |b|, 1e-30) over all tensors (computed in double).
 double max_relative_diff(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
+
+// Calls f(options) with the concrete adaptive options type of `o` (Adam,
+// RMSprop or Adagrad), so tests can set the options all three share.
+template <class F>
+void with_adaptive_options(torch::optim::OptimizerOptions& o, F&& f) {
+  if (auto* a = dynamic_cast<adaptive::AdamOptions*>(&o)) return f(*a);
+  if (auto* r = dynamic_cast<adaptive::RMSpropOptions*>(&o)) return f(*r);
+  if (auto* g = dynamic_cast<adaptive::AdagradOptions*>(&o)) return f(*g);
+  throw std::invalid_argument("not an adaptive optimizer's options");
+}
+
+// Selects the fused CPU driver or the reference (tensor-op) driver in every group.
+void set_fused(torch::optim::Optimizer& optimizer, bool fused);
 
 // Both devices the parity suites run on; CUDA tests skip without a GPU.
 std::vector<std::string> devices();

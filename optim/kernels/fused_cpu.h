@@ -1,0 +1,95 @@
+#pragma once
+// The fused CPU driver: one pass over memory per step. Every element of every
+// eligible tensor is loaded once, updated by the rule (the same text the
+// reference driver runs on whole tensors) and stored once, vectorized, with
+// all tensors of a step in one parallel region.
+//
+// Eligible: a CPU parameter whose gradient and state tensors are all
+// contiguous and of the parameter's dtype, float32 or float64. Everything else
+// (CUDA, bfloat16, channels-last, ...) takes the reference driver.
+//
+// The results equal the reference driver's bit for bit (tests/fused_test.cc):
+// both evaluate ATen's per-element formulas, see rules/elementwise.h.
+
+#include "optim/rules/adagrad.h"
+#include "optim/rules/adam.h"
+#include "optim/rules/rmsprop.h"
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <initializer_list>
+#include <vector>
+
+namespace adaptive {
+namespace kernels {
+
+// One tensor's share of a fused step: its per-step scalars and raw pointers.
+template <class Scalars, size_t N>
+struct FusedJob {
+  Scalars scalars;
+  void* param = nullptr;
+  const void* grad = nullptr;
+  std::array<void*, N> state{};  // nullptr: state the options do not use
+  int64_t numel = 0;
+};
+
+template <class E>
+using AdamJob = FusedJob<AdamScalars<E>, 3>;
+template <class E>
+using RMSpropJob = FusedJob<RMSpropScalars<E>, 3>;
+template <class E>
+using AdagradJob = FusedJob<AdagradScalars<E>, 1>;
+
+void run_fused(const std::vector<AdamJob<float>>& jobs);
+void run_fused(const std::vector<AdamJob<double>>& jobs);
+void run_fused(const std::vector<RMSpropJob<float>>& jobs);
+void run_fused(const std::vector<RMSpropJob<double>>& jobs);
+void run_fused(const std::vector<AdagradJob<float>>& jobs);
+void run_fused(const std::vector<AdagradJob<double>>& jobs);
+
+// Whether the fused driver can update `param`: see the top of this file.
+// Undefined state tensors (options that are off) are ignored.
+bool fused_eligible(const at::Tensor& param, const at::Tensor& grad, std::initializer_list<at::Tensor> state);
+
+// Σ g² over all `grads` (each clamped to ±clip_values[i] when that is > 0),
+// accumulated in double in a fixed order: the same result for any thread count.
+double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
+
+// Collects the fused jobs of one step, per dtype, and runs them together.
+template <template <class> class Scalars, size_t N>
+class FusedBatch {
+ public:
+  // make_scalars(E{}) must return Scalars<E> (called with float or double).
+  template <class MakeScalars>
+  void add(const at::Tensor& param, const at::Tensor& grad, std::array<at::Tensor, N> state,
+           const MakeScalars& make_scalars) {
+    if (param.scalar_type() == at::kFloat) {
+      f32_.push_back(job<float>(param, grad, state, make_scalars(float{})));
+    } else {
+      f64_.push_back(job<double>(param, grad, state, make_scalars(double{})));
+    }
+  }
+  void run() {
+    if (!f32_.empty()) run_fused(f32_);
+    if (!f64_.empty()) run_fused(f64_);
+  }
+
+ private:
+  template <class E>
+  static FusedJob<Scalars<E>, N> job(const at::Tensor& param, const at::Tensor& grad,
+                                     const std::array<at::Tensor, N>& state, const Scalars<E>& s) {
+    FusedJob<Scalars<E>, N> j;
+    j.scalars = s;
+    j.param = param.data_ptr();
+    j.grad = grad.data_ptr();
+    for (size_t k = 0; k < N; ++k) j.state[k] = state[k].defined() ? state[k].data_ptr() : nullptr;
+    j.numel = param.numel();
+    return j;
+  }
+  std::vector<FusedJob<Scalars<float>, N>> f32_;
+  std::vector<FusedJob<Scalars<double>, N>> f64_;
+};
+
+}  // namespace kernels
+}  // namespace adaptive
