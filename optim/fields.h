@@ -5,12 +5,31 @@
 #include <torch/serialize/archive.h>
 #include <torch/types.h>
 
+#include <cstdint>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 namespace adaptive {
 namespace detail {
+
+// The string LibTorch uses as a state key: the address as `os << ptr` prints
+// it ("0x" and lowercase hex). Formatted by hand: an ostringstream per
+// parameter per step is a measurable share of a small-tensor step.
+inline std::string pointer_key(const void* ptr) {
+  auto v = reinterpret_cast<uintptr_t>(ptr);
+  if (v == 0) return "0";
+  char buf[2 + 2 * sizeof(uintptr_t)];
+  int n = sizeof(buf);
+  while (v != 0) {
+    buf[--n] = "0123456789abcdef"[v & 0xF];
+    v >>= 4;
+  }
+  buf[--n] = 'x';
+  buf[--n] = '0';
+  return std::string(buf + n, sizeof(buf) - n);
+}
 
 template <class C, class T>
 struct Field {

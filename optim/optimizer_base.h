@@ -112,7 +112,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   template <class Map = StateMap>  // a template, so that only one branch compiles
   static typename Map::key_type key_of(const torch::Tensor& param) {
     if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-      return c10::str(param.unsafeGetTensorImpl());
+      return detail::pointer_key(param.unsafeGetTensorImpl());
     } else {
       return param.unsafeGetTensorImpl();
     }

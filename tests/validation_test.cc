@@ -204,3 +204,14 @@ TEST(Step, LearningRateSchedulersDriveItLikeTheBuiltin) {
 }
 
 }  // namespace
+
+namespace {
+TEST(State, KeysAreTheOnesLibTorchUses) {
+  auto p = torch::ones({2}, torch::requires_grad());
+  adaptive::Adam opt({p});
+  p.mutable_grad() = torch::ones({2});
+  opt.step();
+  // torch::optim keys state() by the parameter's TensorImpl address, printed.
+  EXPECT_EQ(opt.state().count(c10::str(p.unsafeGetTensorImpl())), 1u);
+}
+}  // namespace
