@@ -61,7 +61,8 @@ void Adagrad::update(const torch::Tensor& param, const torch::Tensor& grad, Adag
   state.step(state.step() + 1);
   const int64_t step = state.step();
   if (options.fused() && kernels::fused_eligible(param, grad, {state.sum()})) {
-    fused.add(param, grad, {state.sum()}, [&](auto e) { return adagrad_scalars<decltype(e)>(options, step, gradient); });
+    fused.add(param, grad, {&state.sum()}, {&options, step},
+              [&](auto e) { return adagrad_scalars<decltype(e)>(options, step, gradient); });
   } else {
     kernels::apply_reference<AdagradRule>(adagrad_scalars<double>(options, step, gradient), param, grad, state.sum());
   }

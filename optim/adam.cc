@@ -61,7 +61,7 @@ void Adam::update(const torch::Tensor& param, const torch::Tensor& grad, AdamPar
   const int64_t step = state.step();
   if (options.fused() &&
       kernels::fused_eligible(param, grad, {state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq()})) {
-    fused.add(param, grad, {state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq()},
+    fused.add(param, grad, {&state.exp_avg(), &state.exp_avg_sq(), &state.max_exp_avg_sq()}, {&options, step},
               [&](auto e) { return adam_scalars<decltype(e)>(options, step, gradient); });
   } else {
     kernels::apply_reference<AdamRule>(adam_scalars<double>(options, step, gradient), param, grad, state.exp_avg(),

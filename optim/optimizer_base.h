@@ -29,7 +29,8 @@
 #include <memory>
 #include <string>
 #include <type_traits>
-#include <unordered_set>
+#include <algorithm>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -135,7 +136,8 @@ class OptimizerBase : public torch::optim::Optimizer {
   }
 
   static void check_params(const std::vector<ParamGroup>& groups) {
-    std::unordered_set<const void*> seen;
+    // (address, group, index) of every parameter; sorted, duplicates are neighbours.
+    std::vector<std::tuple<const void*, size_t, size_t>> seen;
     for (const auto gi : c10::irange(groups.size())) {
       const auto& params = groups[gi].params();
       for (const auto pi : c10::irange(params.size())) {
@@ -143,9 +145,13 @@ class OptimizerBase : public torch::optim::Optimizer {
         TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
         TORCH_CHECK(p.is_floating_point(), Derived::kName, ": parameter ", pi, " of group ", gi,
                     " has dtype ", p.scalar_type(), "; only floating-point parameters can be optimized");
-        TORCH_CHECK(seen.insert(p.unsafeGetTensorImpl()).second, Derived::kName, ": parameter ", pi, " of group ",
-                    gi, " appears more than once in this optimizer");
+        seen.emplace_back(p.unsafeGetTensorImpl(), gi, pi);
       }
+    }
+    std::sort(seen.begin(), seen.end());
+    for (size_t i = 1; i < seen.size(); ++i) {
+      TORCH_CHECK(std::get<0>(seen[i]) != std::get<0>(seen[i - 1]), Derived::kName, ": parameter ",
+                  std::get<2>(seen[i]), " of group ", std::get<1>(seen[i]), " appears more than once in this optimizer");
     }
   }
 

@@ -54,7 +54,7 @@ void RMSprop::update(const torch::Tensor& param, const torch::Tensor& grad, RMSp
   const int64_t step = state.step();
   if (options.fused() &&
       kernels::fused_eligible(param, grad, {state.square_avg(), state.momentum_buffer(), state.grad_avg()})) {
-    fused.add(param, grad, {state.square_avg(), state.momentum_buffer(), state.grad_avg()},
+    fused.add(param, grad, {&state.square_avg(), &state.momentum_buffer(), &state.grad_avg()}, {&options, step},
               [&](auto e) { return rmsprop_scalars<decltype(e)>(options, step, gradient); });
   } else {
     kernels::apply_reference<RMSpropRule>(rmsprop_scalars<double>(options, step, gradient), param, grad,

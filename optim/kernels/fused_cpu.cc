@@ -40,13 +40,14 @@ void run_fused(const std::vector<RMSpropJob<double>>& j) { use_avx2() ? AVX2::ru
 void run_fused(const std::vector<AdagradJob<float>>& j) { use_avx2() ? AVX2::run_adagrad(j) : DEFAULT::run_adagrad(j); }
 void run_fused(const std::vector<AdagradJob<double>>& j) { use_avx2() ? AVX2::run_adagrad(j) : DEFAULT::run_adagrad(j); }
 
-bool fused_eligible(const at::Tensor& param, const at::Tensor& grad, std::initializer_list<at::Tensor> state) {
+bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
+                    std::initializer_list<std::reference_wrapper<const at::Tensor>> state) {
   const auto dtype = param.scalar_type();
   if (!param.device().is_cpu() || (dtype != at::kFloat && dtype != at::kDouble)) return false;
   if (!param.is_contiguous() || !grad.is_contiguous() || grad.scalar_type() != dtype || !grad.device().is_cpu()) {
     return false;
   }
-  for (const auto& s : state) {
+  for (const at::Tensor& s : state) {
     if (s.defined() && (!s.is_contiguous() || s.scalar_type() != dtype || !s.device().is_cpu())) return false;
   }
   return true;

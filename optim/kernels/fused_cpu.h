@@ -18,6 +18,8 @@
 #include <ATen/ATen.h>
 
 #include <array>
+#include <functional>
+#include <utility>
 #include <initializer_list>
 #include <vector>
 
@@ -50,7 +52,8 @@ void run_fused(const std::vector<AdagradJob<double>>& jobs);
 
 // Whether the fused driver can update `param`: see the top of this file.
 // Undefined state tensors (options that are off) are ignored.
-bool fused_eligible(const at::Tensor& param, const at::Tensor& grad, std::initializer_list<at::Tensor> state);
+bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
+                    std::initializer_list<std::reference_wrapper<const at::Tensor>> state);
 
 // Σ g² over all `grads` (each clamped to ±clip_values[i] when that is > 0),
 // accumulated in double in a fixed order: the same result for any thread count.
@@ -61,13 +64,17 @@ template <template <class> class Scalars, size_t N>
 class FusedBatch {
  public:
   // make_scalars(E{}) must return Scalars<E> (called with float or double).
+  // Parameters of one group at the same step share their scalars: `key`
+  // (the group's options and the step) lets consecutive ones reuse them.
   template <class MakeScalars>
-  void add(const at::Tensor& param, const at::Tensor& grad, std::array<at::Tensor, N> state,
-           const MakeScalars& make_scalars) {
+  void add(const at::Tensor& param, const at::Tensor& grad, std::array<const at::Tensor*, N> state,
+           std::pair<const void*, int64_t> key, const MakeScalars& make_scalars) {
     if (param.scalar_type() == at::kFloat) {
-      f32_.push_back(job<float>(param, grad, state, make_scalars(float{})));
+      if (f32_.empty() || key != f32_key_) f32_scalars_ = make_scalars(float{}), f32_key_ = key;
+      f32_.push_back(job<float>(param, grad, state, f32_scalars_));
     } else {
-      f64_.push_back(job<double>(param, grad, state, make_scalars(double{})));
+      if (f64_.empty() || key != f64_key_) f64_scalars_ = make_scalars(double{}), f64_key_ = key;
+      f64_.push_back(job<double>(param, grad, state, f64_scalars_));
     }
   }
   void run() {
@@ -78,17 +85,20 @@ class FusedBatch {
  private:
   template <class E>
   static FusedJob<Scalars<E>, N> job(const at::Tensor& param, const at::Tensor& grad,
-                                     const std::array<at::Tensor, N>& state, const Scalars<E>& s) {
+                                     const std::array<const at::Tensor*, N>& state, const Scalars<E>& s) {
     FusedJob<Scalars<E>, N> j;
     j.scalars = s;
     j.param = param.data_ptr();
     j.grad = grad.data_ptr();
-    for (size_t k = 0; k < N; ++k) j.state[k] = state[k].defined() ? state[k].data_ptr() : nullptr;
+    for (size_t k = 0; k < N; ++k) j.state[k] = state[k]->defined() ? state[k]->data_ptr() : nullptr;
     j.numel = param.numel();
     return j;
   }
   std::vector<FusedJob<Scalars<float>, N>> f32_;
   std::vector<FusedJob<Scalars<double>, N>> f64_;
+  Scalars<float> f32_scalars_{};
+  Scalars<double> f64_scalars_{};
+  std::pair<const void*, int64_t> f32_key_{}, f64_key_{};
 };
 
 }  // namespace kernels
