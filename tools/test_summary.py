@@ -1,22 +1,35 @@
 """Counts GoogleTest cases in the test.xml files Bazel wrote for the given
-test targets and prints 'N passed, N failed, N skipped'. Exit 1 on any failure
-or on a target without results (it did not build or did not run)."""
+test targets (and in extra JUnit files given with --extra FILE), and prints
+'N passed, N failed, N skipped'. Exit 1 on any failure or on a target or
+extra file without results (it did not build or did not run)."""
 import os
 import sys
 import xml.etree.ElementTree as ET
 
 
 def main():
-    testlogs, labels = sys.argv[1], sys.argv[2:]
-    passed = failed = skipped = 0
-    missing = []
+    args = sys.argv[1:]
+    testlogs, extra, labels = args[0], [], []
+    rest = iter(args[1:])
+    for a in rest:
+        if a == "--extra":
+            extra.append(next(rest))
+        else:
+            labels.append(a)
+    files = []
     for label in labels:
         package, _, name = label.lstrip("/").partition(":")
-        path = os.path.join(testlogs, package, name, "test.xml")
-        if not os.path.exists(path):
+        files.append((label, os.path.join(testlogs, package, name, "test.xml")))
+    files += [(path, path) for path in extra]
+    passed = failed = skipped = 0
+    missing = []
+    for label, path in files:
+        try:
+            root = ET.parse(path).getroot()
+        except (OSError, ET.ParseError):
             missing.append(label)
             continue
-        for case in ET.parse(path).getroot().iter("testcase"):
+        for case in root.iter("testcase"):
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1
             elif case.get("result") == "skipped" or case.find("skipped") is not None or case.get("status") == "notrun":
