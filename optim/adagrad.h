@@ -15,7 +15,10 @@
 
 namespace adaptive {
 
+/// Options of adaptive::Adagrad: torch::optim::AdagradOptions' options (same names,
+/// defaults and meaning) plus adaptive's own. Fluent: AdagradOptions(lr).eps(1e-6)...
 struct AdagradOptions : public torch::optim::OptimizerCloneableOptions<AdagradOptions> {
+  /// Options with learning rate `lr`, everything else at its default.
   AdagradOptions(double lr = 1e-2);
   /// Learning rate.
   TORCH_ARG(double, lr) = 1e-2;
@@ -40,13 +43,18 @@ struct AdagradOptions : public torch::optim::OptimizerCloneableOptions<AdagradOp
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;
+  /// Every option equal.
   friend bool operator==(const AdagradOptions& lhs, const AdagradOptions& rhs);
   double get_lr() const override;
   void set_lr(const double lr) override;
 };
 
+/// Per-parameter state of adaptive::Adagrad, with torch::optim::AdagradParamState's
+/// fields and serialization keys (checkpoints move between the two).
 struct AdagradParamState : public torch::optim::OptimizerCloneableParamState<AdagradParamState> {
+  /// Σ: sum of g² (from initial_accumulator_value).
   TORCH_ARG(torch::Tensor, sum);
+  /// t: steps taken.
   TORCH_ARG(int64_t, step) = 0;
 
  public:
@@ -56,23 +64,33 @@ struct AdagradParamState : public torch::optim::OptimizerCloneableParamState<Ada
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;
+  /// Every field equal (tensors by value).
   friend bool operator==(const AdagradParamState& lhs, const AdagradParamState& rhs);
 };
 
+/// adaptive::Adagrad: a drop-in replacement for torch::optim::Adagrad (see the
+/// file comment for the update). Construct from parameters or param groups;
+/// step(), zero_grad(), save/load and schedulers work as with the built-in.
 class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState> {
  public:
+  /// The name errors start with.
   static constexpr const char* kName = "adaptive::Adagrad";
 
   /// Like torch::optim::Adagrad, creates the state (Σ) of every parameter here,
   /// each accumulator filled with defaults.initial_accumulator_value().
   explicit Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdagradOptions defaults = {});
+  /// Optimizes `params` as one group with `defaults`.
   explicit Adagrad(std::vector<torch::Tensor> params, AdagradOptions defaults = {})
       : Adagrad(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
                 defaults) {}
 
+  /// Checks Adagrad's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const AdagradOptions& options);
+  /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options);
+  /// The fused jobs of one step.
   using Batch = kernels::FusedBatch<AdagradScalars, 1>;
+  /// One step of one parameter: on the reference driver now, or queued on `fused`.
   static void update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
                      const AdagradOptions& options, GradientScalars<double> gradient, Batch& fused);
 };

@@ -20,10 +20,14 @@
 
 namespace adaptive {
 
+/// Options of adaptive::Adam: torch::optim::AdamOptions' options (same names,
+/// defaults and meaning) plus adaptive's own. Fluent: AdamOptions(lr).eps(1e-6)...
 struct AdamOptions : public torch::optim::OptimizerCloneableOptions<AdamOptions> {
+  /// Options with learning rate `lr`, everything else at its default.
   AdamOptions(double lr = 1e-3);
   /// Learning rate.
   TORCH_ARG(double, lr) = 1e-3;
+  /// (β1, β2).
   typedef std::tuple<double, double> betas_t;
   /// (β1, β2): decay rates of the first and second moment estimates, each in [0, 1).
   TORCH_ARG(betas_t, betas) = std::make_tuple(0.9, 0.999);
@@ -50,15 +54,22 @@ struct AdamOptions : public torch::optim::OptimizerCloneableOptions<AdamOptions>
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;
+  /// Every option equal.
   friend bool operator==(const AdamOptions& lhs, const AdamOptions& rhs);
   double get_lr() const override;
   void set_lr(const double lr) override;
 };
 
+/// Per-parameter state of adaptive::Adam, with torch::optim::AdamParamState's
+/// fields and serialization keys (checkpoints move between the two).
 struct AdamParamState : public torch::optim::OptimizerCloneableParamState<AdamParamState> {
+  /// t: steps taken.
   TORCH_ARG(int64_t, step) = 0;
+  /// m: running mean of g.
   TORCH_ARG(torch::Tensor, exp_avg);
+  /// v: running mean of g².
   TORCH_ARG(torch::Tensor, exp_avg_sq);
+  /// max of v so far (amsgrad only).
   TORCH_ARG(torch::Tensor, max_exp_avg_sq) = {};
 
  public:
@@ -70,22 +81,33 @@ struct AdamParamState : public torch::optim::OptimizerCloneableParamState<AdamPa
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;
+  /// Every field equal (tensors by value).
   friend bool operator==(const AdamParamState& lhs, const AdamParamState& rhs);
 };
 
+/// adaptive::Adam: a drop-in replacement for torch::optim::Adam (see the
+/// file comment for the update). Construct from parameters or param groups;
+/// step(), zero_grad(), save/load and schedulers work as with the built-in.
 class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
  public:
+  /// The name errors start with.
   static constexpr const char* kName = "adaptive::Adam";
 
+  /// Optimizes `param_groups`; groups without options use `defaults`.
   explicit Adam(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdamOptions defaults = {})
       : OptimizerBase(std::move(param_groups), defaults) {}
+  /// Optimizes `params` as one group with `defaults`.
   explicit Adam(std::vector<torch::Tensor> params, AdamOptions defaults = {})
       : Adam(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
              defaults) {}
 
+  /// Checks Adam's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const AdamOptions& options);
+  /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(AdamParamState& state, const torch::Tensor& param, const AdamOptions& options);
+  /// The fused jobs of one step.
   using Batch = kernels::FusedBatch<AdamScalars, 3>;
+  /// One step of one parameter: on the reference driver now, or queued on `fused`.
   static void update(const torch::Tensor& param, const torch::Tensor& grad, AdamParamState& state,
                      const AdamOptions& options, GradientScalars<double> gradient, Batch& fused);
 };

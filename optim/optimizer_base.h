@@ -1,7 +1,5 @@
 #pragma once
-// The shell every adaptive optimizer shares: checks, closure handling, state
-// lookup, gradient clipping, save and load. An optimizer derives from it and
-// supplies only what is its own (see adam.h):
+// The shell every adaptive optimizer shares; see OptimizerBase.
 //
 //   static constexpr const char* kName;                 "adaptive::Adam"
 //   static void validate(const Options&);               its own option checks
@@ -36,12 +34,16 @@
 
 namespace adaptive {
 
+/// The shell every adaptive optimizer shares: checks, closure handling, state
+/// lookup, gradient clipping, save and load. An optimizer derives from it
+/// (CRTP) and supplies only what is its own: `kName`, `validate`,
+/// `init_state`, `Batch` and `update` (see adam.h).
 template <class Derived, class OptionsT, class StateT>
 class OptimizerBase : public torch::optim::Optimizer {
  public:
-  using Options = OptionsT;
-  using State = StateT;
-  using ParamGroup = torch::optim::OptimizerParamGroup;
+  using Options = OptionsT;                             ///< e.g. AdamOptions
+  using State = StateT;                                 ///< e.g. AdamParamState
+  using ParamGroup = torch::optim::OptimizerParamGroup;  ///< as in torch::optim
 
   /// Runs `closure` (with grad enabled) if given, then updates every parameter
   /// that has a gradient. Everything is checked before anything is written: on
@@ -98,19 +100,23 @@ class OptimizerBase : public torch::optim::Optimizer {
   void load(torch::serialize::InputArchive& archive) override;
 
  protected:
+  /// Checks `defaults` and adds each group (add_param_group).
   OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults)
       : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)) {
     check_options(defaults);
     for (const auto& group : param_groups) add_param_group(group);
   }
 
+  /// The group's options with their concrete type.
   static Options& options_of(ParamGroup& group) { return static_cast<Options&>(group.options()); }
+  /// \copydoc options_of(ParamGroup&)
   static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
 
-  // The key of a parameter's state in state_: its TensorImpl address, as a
-  // string up to LibTorch 2.1 and as the pointer itself from 2.2 on.
+  /// The key of a parameter's state in state_: its TensorImpl address, as a
+  /// string up to LibTorch 2.1 and as the pointer itself from 2.2 on.
   using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
-  template <class Map = StateMap>  // a template, so that only one branch compiles
+  /// The state key of `param` (a template so that only one branch compiles).
+  template <class Map = StateMap>
   static typename Map::key_type key_of(const torch::Tensor& param) {
     if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
       return detail::pointer_key(param.unsafeGetTensorImpl());

@@ -18,7 +18,10 @@
 
 namespace adaptive {
 
+/// Options of adaptive::RMSprop: torch::optim::RMSpropOptions' options (same names,
+/// defaults and meaning) plus adaptive's own. Fluent: RMSpropOptions(lr).eps(1e-6)...
 struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOptions> {
+  /// Options with learning rate `lr`, everything else at its default.
   RMSpropOptions(double lr = 1e-2);
   /// Learning rate.
   TORCH_ARG(double, lr) = 1e-2;
@@ -46,15 +49,22 @@ struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOp
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;
+  /// Every option equal.
   friend bool operator==(const RMSpropOptions& lhs, const RMSpropOptions& rhs);
   double get_lr() const override;
   void set_lr(const double lr) override;
 };
 
+/// Per-parameter state of adaptive::RMSprop, with torch::optim::RMSpropParamState's
+/// fields and serialization keys (checkpoints move between the two).
 struct RMSpropParamState : public torch::optim::OptimizerCloneableParamState<RMSpropParamState> {
+  /// t: steps taken.
   TORCH_ARG(int64_t, step) = 0;
+  /// s: running mean of g².
   TORCH_ARG(torch::Tensor, square_avg);
+  /// b: momentum buffer (momentum > 0 only).
   TORCH_ARG(torch::Tensor, momentum_buffer) = {};
+  /// ḡ: running mean of g (centered only).
   TORCH_ARG(torch::Tensor, grad_avg) = {};
 
  public:
@@ -66,22 +76,33 @@ struct RMSpropParamState : public torch::optim::OptimizerCloneableParamState<RMS
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;
+  /// Every field equal (tensors by value).
   friend bool operator==(const RMSpropParamState& lhs, const RMSpropParamState& rhs);
 };
 
+/// adaptive::RMSprop: a drop-in replacement for torch::optim::RMSprop (see the
+/// file comment for the update). Construct from parameters or param groups;
+/// step(), zero_grad(), save/load and schedulers work as with the built-in.
 class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState> {
  public:
+  /// The name errors start with.
   static constexpr const char* kName = "adaptive::RMSprop";
 
+  /// Optimizes `param_groups`; groups without options use `defaults`.
   explicit RMSprop(std::vector<torch::optim::OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})
       : OptimizerBase(std::move(param_groups), defaults) {}
+  /// Optimizes `params` as one group with `defaults`.
   explicit RMSprop(std::vector<torch::Tensor> params, RMSpropOptions defaults = {})
       : RMSprop(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
                 defaults) {}
 
+  /// Checks RMSprop's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const RMSpropOptions& options);
+  /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(RMSpropParamState& state, const torch::Tensor& param, const RMSpropOptions& options);
+  /// The fused jobs of one step.
   using Batch = kernels::FusedBatch<RMSpropScalars, 3>;
+  /// One step of one parameter: on the reference driver now, or queued on `fused`.
   static void update(const torch::Tensor& param, const torch::Tensor& grad, RMSpropParamState& state,
                      const RMSpropOptions& options, GradientScalars<double> gradient, Batch& fused);
 };

@@ -9,13 +9,17 @@
 
 namespace adaptive {
 
+/// Adagrad's per-step constants of one tensor (computed in double, stored as S).
 template <class S>
 struct AdagradScalars {
-  GradientScalars<S> grad;
-  S lr_t, eps;  // lr_t: the decayed learning rate of this step
+  GradientScalars<S> grad;  ///< clipping, sign and L2 decay
+  S lr_t;                   ///< the decayed learning rate of this step
+  S eps;                    ///< ε
 };
 
+/// Adagrad's update (the algorithm box above), on tensors or single elements.
 struct AdagradRule {
+  /// One step: updates `param` and the accumulator in place.
   template <class T, class S>
   static void apply(const AdagradScalars<S>& s, T& param, const T& grad, T& sum) {
     const T g = prepare_gradient(grad, param, s.grad);

@@ -19,19 +19,24 @@
 
 namespace adaptive {
 
+/// Adam's per-step constants of one tensor (computed in double, stored as S).
 template <class S>
 struct AdamScalars {
-  GradientScalars<S> grad;
-  S decay_factor = 1;  // 1 − lr·λ with decoupled weight decay, else 1
-  S beta1, one_minus_beta1;
-  S beta2, one_minus_beta2;
-  S step_size;                   // lr / (1 − β1ᵗ), or lr with bias_correction(false)
-  S sqrt_bias_correction2 = 1;   // √(1 − β2ᵗ), or 1 with bias_correction(false)
-  S eps;
-  bool amsgrad = false;
+  GradientScalars<S> grad;       ///< clipping, sign and L2 decay
+  S decay_factor = 1;            ///< 1 − lr·λ with decoupled weight decay, else 1
+  S beta1;                       ///< β1
+  S one_minus_beta1;             ///< 1 − β1
+  S beta2;                       ///< β2
+  S one_minus_beta2;             ///< 1 − β2
+  S step_size;                   ///< lr / (1 − β1ᵗ), or lr with bias_correction(false)
+  S sqrt_bias_correction2 = 1;   ///< √(1 − β2ᵗ), or 1 with bias_correction(false)
+  S eps;                         ///< ε
+  bool amsgrad = false;          ///< normalize by max(v) so far
 };
 
+/// Adam's update (the algorithm box above), on tensors or single elements.
 struct AdamRule {
+  /// One step: updates `param` and the state in place.
   template <class T, class S>
   static void apply(const AdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq,
                     T& max_exp_avg_sq) {

@@ -14,20 +14,22 @@
 
 namespace adaptive {
 
-// Per-step, per-group gradient scalars, stored in the element type S of the
-// tensor being updated (double for the tensor-op driver).
+/// Per-step, per-group gradient scalars, stored in the element type S of the
+/// tensor being updated (double for the tensor-op driver).
 template <class S>
 struct GradientScalars {
-  S clip_value = 0;    // 0: no value clipping
-  S scale = 1;         // norm-clipping coefficient, negated for maximize
-  S weight_decay = 0;  // L2 penalty folded into the gradient (0: none)
+  S clip_value = 0;    ///< clamp limit; 0: no value clipping
+  S scale = 1;         ///< norm-clipping coefficient, negated for maximize
+  S weight_decay = 0;  ///< L2 penalty folded into the gradient (0: none)
 
+  /// The same scalars in another element type.
   template <class To>
   GradientScalars<To> as() const {
     return {static_cast<To>(clip_value), static_cast<To>(scale), static_cast<To>(weight_decay)};
   }
 };
 
+/// The gradient the update uses: clipped, scaled, signed, plus the L2 term.
 template <class T, class S>
 T prepare_gradient(T g, const T& param, const GradientScalars<S>& s) {
   if (s.clip_value > 0) g = ew::clamp_abs(g, s.clip_value);
@@ -36,7 +38,7 @@ T prepare_gradient(T g, const T& param, const GradientScalars<S>& s) {
   return g;
 }
 
-// θ ← θ · factor with factor = 1 − lr·λ; a no-op when factor is exactly 1.
+/// θ ← θ · factor with factor = 1 − lr·λ; a no-op when factor is exactly 1.
 template <class T, class S>
 void decay_parameter(T& param, S factor) {
   if (factor != 1) param = param * factor;

@@ -17,16 +17,22 @@
 
 namespace adaptive {
 
+/// RMSprop's per-step constants of one tensor (computed in double, stored as S).
 template <class S>
 struct RMSpropScalars {
-  GradientScalars<S> grad;
-  S alpha, one_minus_alpha;
-  S bias_correction = 1;  // 1 − αᵗ with bias_correction(true), else 1
-  S lr, eps, momentum;
-  bool centered = false;
+  GradientScalars<S> grad;  ///< clipping, sign and L2 decay
+  S alpha;                  ///< α
+  S one_minus_alpha;        ///< 1 − α
+  S bias_correction = 1;    ///< 1 − αᵗ with bias_correction(true), else 1
+  S lr;                     ///< learning rate
+  S eps;                    ///< ε
+  S momentum;               ///< μ (0: none)
+  bool centered = false;    ///< normalize by the variance estimate
 };
 
+/// RMSprop's update (the algorithm box above), on tensors or single elements.
 struct RMSpropRule {
+  /// One step: updates `param` and the state in place.
   template <class T, class S>
   static void apply(const RMSpropScalars<S>& s, T& param, const T& grad, T& square_avg, T& momentum_buffer,
                     T& grad_avg) {
