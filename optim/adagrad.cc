@@ -1,6 +1,6 @@
 #include "optim/adagrad.h"
 
-#include "optim/kernels/reference.h"
+#include "optim/kernels/dispatch.h"
 #include "optim/rules/adagrad.h"
 
 namespace adaptive {
@@ -60,12 +60,9 @@ void Adagrad::update(const torch::Tensor& param, const torch::Tensor& grad, Adag
                      const AdagradOptions& options, GradientScalars<double> gradient, Batch& fused) {
   state.step(state.step() + 1);
   const int64_t step = state.step();
-  if (options.fused() && kernels::fused_eligible(param, grad, {state.sum()})) {
-    fused.add(param, grad, {&state.sum()}, {&options, step},
-              [&](auto e) { return adagrad_scalars<decltype(e)>(options, step, gradient); });
-  } else {
-    kernels::apply_reference<AdagradRule>(adagrad_scalars<double>(options, step, gradient), param, grad, state.sum());
-  }
+  kernels::run_step<AdagradRule>(
+      options.fused(), param, grad, fused, {&options, step},
+      [&](auto e) { return adagrad_scalars<decltype(e)>(options, step, gradient); }, state.sum());
 }
 
 }  // namespace adaptive

@@ -1,6 +1,6 @@
 #include "optim/adam.h"
 
-#include "optim/kernels/reference.h"
+#include "optim/kernels/dispatch.h"
 #include "optim/rules/adam.h"
 
 #include <cmath>
@@ -59,14 +59,10 @@ void Adam::update(const torch::Tensor& param, const torch::Tensor& grad, AdamPar
                   const AdamOptions& options, GradientScalars<double> gradient, Batch& fused) {
   state.step(state.step() + 1);
   const int64_t step = state.step();
-  if (options.fused() &&
-      kernels::fused_eligible(param, grad, {state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq()})) {
-    fused.add(param, grad, {&state.exp_avg(), &state.exp_avg_sq(), &state.max_exp_avg_sq()}, {&options, step},
-              [&](auto e) { return adam_scalars<decltype(e)>(options, step, gradient); });
-  } else {
-    kernels::apply_reference<AdamRule>(adam_scalars<double>(options, step, gradient), param, grad, state.exp_avg(),
-                                       state.exp_avg_sq(), state.max_exp_avg_sq());
-  }
+  kernels::run_step<AdamRule>(
+      options.fused(), param, grad, fused, {&options, step},
+      [&](auto e) { return adam_scalars<decltype(e)>(options, step, gradient); }, state.exp_avg(),
+      state.exp_avg_sq(), state.max_exp_avg_sq());
 }
 
 }  // namespace adaptive

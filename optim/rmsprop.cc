@@ -1,6 +1,6 @@
 #include "optim/rmsprop.h"
 
-#include "optim/kernels/reference.h"
+#include "optim/kernels/dispatch.h"
 #include "optim/rules/rmsprop.h"
 
 #include <cmath>
@@ -52,14 +52,10 @@ void RMSprop::update(const torch::Tensor& param, const torch::Tensor& grad, RMSp
                      const RMSpropOptions& options, GradientScalars<double> gradient, Batch& fused) {
   state.step(state.step() + 1);
   const int64_t step = state.step();
-  if (options.fused() &&
-      kernels::fused_eligible(param, grad, {state.square_avg(), state.momentum_buffer(), state.grad_avg()})) {
-    fused.add(param, grad, {&state.square_avg(), &state.momentum_buffer(), &state.grad_avg()}, {&options, step},
-              [&](auto e) { return rmsprop_scalars<decltype(e)>(options, step, gradient); });
-  } else {
-    kernels::apply_reference<RMSpropRule>(rmsprop_scalars<double>(options, step, gradient), param, grad,
-                                          state.square_avg(), state.momentum_buffer(), state.grad_avg());
-  }
+  kernels::run_step<RMSpropRule>(
+      options.fused(), param, grad, fused, {&options, step},
+      [&](auto e) { return rmsprop_scalars<decltype(e)>(options, step, gradient); }, state.square_avg(),
+      state.momentum_buffer(), state.grad_avg());
 }
 
 }  // namespace adaptive
