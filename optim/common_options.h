@@ -14,14 +14,19 @@
 /// fused: update eligible CPU tensors (float32/float64, contiguous) in one
 ///   vectorized pass (optim/kernels/fused_cpu.h), bit-identical to the
 ///   tensor-op path; false always takes the tensor-op (reference) path.
+/// skip_nonfinite: when any gradient of a group holds NaN or ±inf, skip that
+///   group's step (parameters, state and step count untouched; counted in
+///   skipped_steps()). false (default) behaves like the built-ins.
 #define ADAPTIVE_COMMON_OPTIONS            \
   TORCH_ARG(double, clip_grad_norm) = 0;   \
   TORCH_ARG(double, clip_grad_value) = 0;  \
   TORCH_ARG(bool, maximize) = false;       \
-  TORCH_ARG(bool, fused) = true
+  TORCH_ARG(bool, fused) = true;           \
+  TORCH_ARG(bool, skip_nonfinite) = false
 
 #define ADAPTIVE_COMMON_FIELDS(Options)                                   \
   ::adaptive::detail::field("clip_grad_norm", &Options::clip_grad_norm_),   \
       ::adaptive::detail::field("clip_grad_value", &Options::clip_grad_value_), \
       ::adaptive::detail::field("maximize", &Options::maximize_),             \
-      ::adaptive::detail::field("fused", &Options::fused_)
+      ::adaptive::detail::field("fused", &Options::fused_),                   \
+      ::adaptive::detail::field("skip_nonfinite", &Options::skip_nonfinite_)

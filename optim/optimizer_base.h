@@ -55,7 +55,8 @@ class OptimizerBase : public torch::optim::Optimizer {
       torch::AutoGradMode enable_grad(true);
       loss = closure();
     }
-    const std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
+    std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
+    skip_nonfinite_groups(grads);
     const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads);
     typename Derived::Batch fused;
     for (const auto gi : c10::irange(param_groups_.size())) {
@@ -81,6 +82,9 @@ class OptimizerBase : public torch::optim::Optimizer {
     check_params(all);
     Optimizer::add_param_group(candidate);
   }
+
+  /// How many group steps skip_nonfinite has skipped so far (all groups).
+  int64_t skipped_steps() const { return skipped_steps_; }
 
   /// The global L2 norm of the gradients as step() received them (before any
   /// clipping), over all groups; set by step() when any group clips by norm.
@@ -186,6 +190,22 @@ class OptimizerBase : public torch::optim::Optimizer {
     return grads;
   }
 
+  // A group with skip_nonfinite and a NaN or ±inf gradient takes no step:
+  // its gradients are dropped here, before clipping, so that it is left
+  // exactly as it was and does not poison the global norm of the others.
+  void skip_nonfinite_groups(std::vector<std::vector<torch::Tensor>>& grads) {
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      if (!options_of(param_groups_[gi]).skip_nonfinite()) continue;
+      bool finite = true;
+      for (const auto& g : grads[gi]) {
+        if (g.defined() && !at::isfinite(g).all().item<bool>()) finite = false;
+      }
+      if (finite) continue;
+      for (auto& g : grads[gi]) g = torch::Tensor();
+      ++skipped_steps_;
+    }
+  }
+
   // Clipping and maximize, per group: the value-clip limit and the factor
   // that norm clipping and the sign of maximize fold into one multiply.
   std::vector<GradientScalars<double>> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads) {
@@ -245,6 +265,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   }
 
   c10::optional<double> last_grad_norm_;
+  int64_t skipped_steps_ = 0;
 };
 
 template <class Derived, class OptionsT, class StateT>

@@ -215,3 +215,46 @@ TEST(State, KeysAreTheOnesLibTorchUses) {
   EXPECT_EQ(opt.state().count(c10::str(p.unsafeGetTensorImpl())), 1u);
 }
 }  // namespace
+
+namespace {
+// skip_nonfinite: a group whose gradients hold NaN or inf takes no step at all.
+TEST(SkipNonfinite, SkipsOnlyTheGroupWithANonFiniteGradientAndCountsIt) {
+  auto a = torch::ones({3}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{a});
+  groups.emplace_back(std::vector<torch::Tensor>{b});
+  adaptive::Adam opt(groups, AdamOptions(0.1).skip_nonfinite(true).clip_grad_norm(1.0));
+  a.mutable_grad() = torch::ones({3});
+  b.mutable_grad() = torch::ones({2});
+  opt.step();  // both step once
+  const auto b_before = b.detach().clone();
+  const auto b_state = static_cast<adaptive::AdamParamState&>(*opt.state().at(c10::str(b.unsafeGetTensorImpl())));
+  const auto b_exp_avg = b_state.exp_avg().clone();
+  a.mutable_grad() = torch::ones({3});
+  b.mutable_grad() = torch::tensor({1.0f, std::numeric_limits<float>::quiet_NaN()});
+  opt.step();
+  EXPECT_EQ(opt.skipped_steps(), 1);
+  EXPECT_TRUE(torch::equal(b, b_before));
+  const auto& after = static_cast<adaptive::AdamParamState&>(*opt.state().at(c10::str(b.unsafeGetTensorImpl())));
+  EXPECT_EQ(after.step(), 1);
+  EXPECT_TRUE(torch::equal(after.exp_avg(), b_exp_avg));
+  const auto& a_state = static_cast<adaptive::AdamParamState&>(*opt.state().at(c10::str(a.unsafeGetTensorImpl())));
+  EXPECT_EQ(a_state.step(), 2);
+  EXPECT_TRUE(torch::isfinite(a).all().item<bool>());
+  ASSERT_TRUE(opt.last_grad_norm().has_value());
+  EXPECT_DOUBLE_EQ(*opt.last_grad_norm(), std::sqrt(3.0));  // the skipped group is not in the norm
+}
+
+TEST(SkipNonfinite, OffByDefaultLikeTheBuiltin) {
+  auto a = torch::ones({2}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad());
+  adaptive::Adam ours({a}, AdamOptions(0.1));
+  torch::optim::Adam builtin({b}, torch::optim::AdamOptions(0.1));
+  a.mutable_grad() = torch::tensor({std::numeric_limits<float>::infinity(), 1.0f});
+  b.mutable_grad() = a.grad().clone();
+  ours.step();
+  builtin.step();
+  EXPECT_EQ(ours.skipped_steps(), 0);
+  EXPECT_TRUE(torch::allclose(a, b, 0.0, 0.0, /*equal_nan=*/true));
+  EXPECT_FALSE(torch::isfinite(a).all().item<bool>());
+}
+}  // namespace
