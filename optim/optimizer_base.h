@@ -77,9 +77,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   void add_param_group(const ParamGroup& group) {
     ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
     check_options(options_of(candidate));
-    std::vector<ParamGroup> all = param_groups_;
-    all.push_back(candidate);
-    check_params(all);
+    check_params(param_groups_, &candidate);
     Optimizer::add_param_group(candidate);
   }
 
@@ -145,11 +143,13 @@ class OptimizerBase : public torch::optim::Optimizer {
     Derived::validate(o);
   }
 
-  static void check_params(const std::vector<ParamGroup>& groups) {
+  // The groups, plus `extra` as one more group when given (a group about to
+  // be added: checked without copying the existing ones).
+  static void check_params(const std::vector<ParamGroup>& groups, const ParamGroup* extra = nullptr) {
     // (address, group, index) of every parameter; sorted, duplicates are neighbours.
     std::vector<std::tuple<const void*, size_t, size_t>> seen;
-    for (const auto gi : c10::irange(groups.size())) {
-      const auto& params = groups[gi].params();
+    for (const auto gi : c10::irange(groups.size() + (extra ? 1 : 0))) {
+      const auto& params = gi < groups.size() ? groups[gi].params() : extra->params();
       for (const auto pi : c10::irange(params.size())) {
         const torch::Tensor& p = params[pi];
         TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
