@@ -93,6 +93,8 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// what torch::optim::X wrote.
   void save(torch::serialize::OutputArchive& archive) const override {
     torch::optim::serialize<State, Options>(archive, *this);
+    // An extra entry the built-ins ignore, so that resuming keeps the count.
+    archive.write(kSkippedStepsKey, torch::tensor(skipped_steps_));
   }
 
   /// Restores state and, as PyTorch's load_state_dict does, the options of
@@ -105,6 +107,10 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// Checks `defaults` and adds each group (add_param_group).
   OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults)
       : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)) {
+    size_t param_count = 0;
+    for (const auto& group : param_groups) param_count += group.params().size();
+    TORCH_CHECK(param_count > 0, Derived::kName, " got an empty parameter list (", param_groups.size(),
+                " groups, 0 parameters): there is nothing to optimize");
     check_options(defaults);
     for (const auto& group : param_groups) add_param_group(group);
   }
@@ -137,6 +143,8 @@ class OptimizerBase : public torch::optim::Optimizer {
   }
 
  private:
+  static constexpr const char* kSkippedStepsKey = "adaptive/skipped_steps";
+
   static void check_options(const Options& o) {
     detail::check_non_negative(Derived::kName, "clip_grad_norm", o.clip_grad_norm());
     detail::check_non_negative(Derived::kName, "clip_grad_value", o.clip_grad_value());
@@ -329,9 +337,13 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
     }
   }
 
+  torch::Tensor skipped;  // absent from checkpoints written by torch::optim
+  const int64_t skipped_steps = archive.try_read(kSkippedStepsKey, skipped) ? skipped.item<int64_t>() : 0;
+
   // 2. Commit: nothing above touched this optimizer.
   for (const auto gi : c10::irange(param_groups_.size())) param_groups_[gi].set_options(std::move(new_options[gi]));
   state_ = std::move(new_state);
+  skipped_steps_ = skipped_steps;
 }
 
 }  // namespace adaptive

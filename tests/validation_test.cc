@@ -258,3 +258,89 @@ TEST(SkipNonfinite, OffByDefaultLikeTheBuiltin) {
   EXPECT_FALSE(torch::isfinite(a).all().item<bool>());
 }
 }  // namespace
+
+namespace {
+// ---- empty, mixed-dtype and mixed-device parameter lists -------------------
+
+TEST(Parameters, AnEmptyParameterListIsRefused) {
+  for (const auto& msg :
+       {error_of([] { adaptive::Adam opt(std::vector<torch::Tensor>{}); }),
+        error_of([] { adaptive::RMSprop opt(std::vector<torch::optim::OptimizerParamGroup>{}); }),
+        error_of([] {
+          adaptive::Adagrad opt(std::vector<torch::optim::OptimizerParamGroup>{
+              torch::optim::OptimizerParamGroup(std::vector<torch::Tensor>{})});
+        })}) {
+    EXPECT_NE(msg.find("got an empty parameter list"), std::string::npos) << msg;
+  }
+  // The built-in accepts it; a group without parameters next to others is harmless and allowed.
+  auto p = torch::ones({2}, torch::requires_grad());
+  adaptive::Adam opt({p});
+  opt.add_param_group(torch::optim::OptimizerParamGroup(std::vector<torch::Tensor>{}));
+  p.mutable_grad() = torch::ones({2});
+  opt.step();
+  EXPECT_EQ(opt.param_groups().size(), 2u);
+}
+
+// One group may mix float32 and float64 parameters: each parameter's state
+// has its own dtype, and every parameter ends exactly where the built-in
+// puts it. Clipping combines the per-tensor norms in double.
+TEST(Parameters, MixedDtypesInOneGroupWorkLikeTheBuiltin) {
+  auto make = [] {
+    return std::vector<torch::Tensor>{torch::linspace(-1, 1, 5, torch::kFloat32).requires_grad_(),
+                                      torch::linspace(2, -2, 7, torch::kFloat64).requires_grad_()};
+  };
+  auto ours = make(), theirs = make();
+  adaptive::Adam a(ours, AdamOptions(0.1).amsgrad(true));
+  torch::optim::Adam b(theirs, torch::optim::AdamOptions(0.1).amsgrad(true));
+  for (int step = 0; step < 20; ++step) {
+    for (auto* params : {&ours, &theirs}) {
+      for (auto& p : *params) p.mutable_grad() = (p.detach() * p.detach() - 0.5 * step).to(p.scalar_type());
+    }
+    a.step();
+    b.step();
+  }
+  for (size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_EQ(ours[i].scalar_type(), theirs[i].scalar_type());
+    EXPECT_TRUE(torch::equal(ours[i], theirs[i])) << "parameter " << i;
+  }
+  const auto& s = static_cast<adaptive::AdamParamState&>(*a.state().at(c10::str(ours[1].unsafeGetTensorImpl())));
+  EXPECT_EQ(s.exp_avg().scalar_type(), torch::kFloat64);
+
+  // Clipping across the two dtypes: the global norm is sqrt(‖g32‖² + ‖g64‖²).
+  auto clipped = make();
+  adaptive::Adam c(clipped, AdamOptions(0.1).clip_grad_norm(0.5));
+  clipped[0].mutable_grad() = torch::full({5}, 3.0f);
+  clipped[1].mutable_grad() = torch::full({7}, 4.0, torch::kFloat64);
+  c.step();
+  EXPECT_NEAR(*c.last_grad_norm(), std::sqrt(5 * 9.0 + 7 * 16.0), 1e-5);
+}
+
+// Parameters on different devices in one group are allowed, as with the
+// built-in: every update is per tensor (state is created on the parameter's
+// device; the fused CPU driver takes the CPU ones, the tensor-op path the
+// rest). With no GPU here, the second device is "meta" (shapes, no data):
+// the step must not combine tensors across devices, and the CPU parameter
+// must end where it ends alone. (Clipping across devices moves the
+// per-tensor norms to the CPU; that part is covered on CUDA machines by the
+// parity suite's device variants, not here.)
+TEST(Parameters, MixedDevicesInOneGroupAreUpdatedPerDevice) {
+  for (const bool fused : {true, false}) {
+    auto cpu = torch::linspace(-1, 1, 9).requires_grad_();
+    auto meta = torch::empty({4, 4}, torch::TensorOptions().device(torch::kMeta).requires_grad(true));
+    auto alone = cpu.detach().clone().requires_grad_();
+    adaptive::RMSprop mixed({cpu, meta}, RMSpropOptions(0.01).momentum(0.9).centered(true).fused(fused));
+    adaptive::RMSprop single({alone}, RMSpropOptions(0.01).momentum(0.9).centered(true).fused(fused));
+    for (int step = 0; step < 5; ++step) {
+      cpu.mutable_grad() = cpu.detach().sin();
+      alone.mutable_grad() = alone.detach().sin();
+      meta.mutable_grad() = torch::empty({4, 4}, torch::kMeta);
+      mixed.step();
+      single.step();
+    }
+    EXPECT_TRUE(torch::equal(cpu, alone)) << "fused " << fused;
+    const auto& s = static_cast<adaptive::RMSpropParamState&>(*mixed.state().at(c10::str(meta.unsafeGetTensorImpl())));
+    EXPECT_TRUE(s.square_avg().is_meta());
+    EXPECT_EQ(s.step(), 5);
+  }
+}
+}  // namespace
