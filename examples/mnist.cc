@@ -4,6 +4,8 @@
 //   tools/prepare_data                  # data/mnist and data/fashion-mnist
 //   bazel run //examples:mnist -- --model cnn --impl both
 //   bazel run //examples:mnist -- --data data/fashion-mnist --epochs 3
+//   bazel run //examples:mnist -- --checkpoint /tmp/ck.pt      # kill it, then:
+//   bazel run //examples:mnist -- --checkpoint /tmp/ck.pt --resume /tmp/ck.pt
 //
 // With --impl both, both implementations see the same initial weights, the
 // same batches and the same dropout masks (the RNG is re-seeded per epoch and
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and dropout")->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_csv=*/true);
+  examples::CheckpointFlags checkpoint;
+  examples::add_checkpoint_flags(app, checkpoint, "epoch");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
@@ -67,7 +71,6 @@ int main(int argc, char** argv) {
         torch::data::DataLoaderOptions().batch_size(batch_size));
     const int64_t batches_per_epoch = (train_size + batch_size - 1) / batch_size;
     if (epochs == 0) epochs = train_size <= 20000 ? 10 : 5;
-    examples::CsvLog csv(examples::user_path(run_flags.csv));
 
     std::vector<examples::Run> runs;
     for (const auto& impl : examples::implementations(flags)) {
@@ -84,9 +87,26 @@ int main(int argc, char** argv) {
                 flags.optimizer.c_str(), lr, static_cast<long long>(batch_size), static_cast<long long>(train_size),
                 static_cast<long long>(test_set.images().size(0)), dir.c_str(), run_flags.device.c_str());
 
+    // What a checkpoint must agree on to be resumed (not --epochs or --max-steps: a run may be extended).
+    nlohmann::json config = examples::config_of(flags, lr);
+    config.update({{"example", "mnist"}, {"model", model_name}, {"data", dir}, {"train_images", train_size},
+                   {"batch_size", batch_size}, {"seed", seed}, {"lr_gamma", lr_gamma}, {"device", run_flags.device}});
     std::vector<torch::optim::StepLR> schedules;
     for (auto& run : runs) schedules.emplace_back(*run.optimizer, /*step_size=*/1, lr_gamma);
-    for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs);
+    // A scheduler counts its steps (StepLR leaves the first one out): replay
+    // them so that it continues as if it had run, keeping the checkpoint's rates.
+    for (size_t i = 0; i < runs.size() && done > 0; ++i) {
+      auto& groups = runs[i].optimizer->param_groups();
+      std::vector<double> lrs;
+      for (auto& group : groups) lrs.push_back(group.options().get_lr());
+      for (int64_t e = 0; e < done; ++e) schedules[i].step();
+      for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(lrs[g]);
+    }
+    examples::CsvLog csv(examples::user_path(run_flags.csv), checkpoint.resume.empty() ? -1 : runs.front().steps);
+
+    for (int64_t epoch = done + 1; epoch <= epochs; ++epoch) {
+      if (max_steps > 0 && runs.front().steps >= max_steps) break;
       for (size_t i = 0; i < runs.size(); ++i) {
         torch::manual_seed(seed * 1000003 + epoch);  // same shuffling and dropout for every implementation
         examples::train_epoch(runs[i], *loader, static_cast<int>(epoch), batches_per_epoch, flags, test_set, device,
@@ -94,7 +114,7 @@ int main(int argc, char** argv) {
         schedules[i].step();
       }
       examples::print_epoch(runs);
-      if (max_steps > 0 && runs.front().steps >= max_steps) break;
+      examples::save_runs(examples::user_path(checkpoint.checkpoint), config, runs, epoch, csv);
     }
 
     if (!run_flags.summary.empty()) {

@@ -28,6 +28,13 @@ void add_run_flags(CLI::App& app, RunFlags& flags, bool with_csv) {
   if (with_csv) app.add_option("--csv", flags.csv, "write the loss of every step here (step,impl,loss)");
 }
 
+void add_checkpoint_flags(CLI::App& app, CheckpointFlags& flags, const std::string& every) {
+  app.add_option("--checkpoint", flags.checkpoint,
+                 "save model, optimizer, progress and RNG state to this file after every " + every +
+                     " (written to FILE.partial, then renamed: a crash never leaves a broken FILE)");
+  app.add_option("--resume", flags.resume, "continue the run saved in this checkpoint (same settings required)");
+}
+
 torch::Device device_of(const RunFlags& flags) {
   if (flags.device == "cuda" && !torch::cuda::is_available()) {
     throw std::invalid_argument("--device cuda: no CUDA device is available (LibTorch sees none)");
@@ -54,6 +61,12 @@ void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
   app.add_option("--clip-grad-value", flags.clip_grad_value, "clamp gradients to [-v, v] (0: off)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+}
+
+nlohmann::json config_of(const OptimizerFlags& flags, double lr) {
+  return {{"optimizer", flags.optimizer},         {"impl", flags.impl},
+          {"lr", lr},                             {"bias_correction", flags.bias_correction},
+          {"clip_grad_norm", flags.clip_grad_norm}, {"clip_grad_value", flags.clip_grad_value}};
 }
 
 std::vector<std::string> implementations(const OptimizerFlags& flags) {

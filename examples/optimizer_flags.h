@@ -3,6 +3,7 @@
 // implementation (adaptive or torch::optim), and the options they share.
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <memory>
@@ -29,6 +30,13 @@ struct RunFlags {
 };
 void add_run_flags(CLI::App& app, RunFlags& flags, bool with_csv);
 
+// --checkpoint FILE (save after every epoch) and --resume FILE (continue a saved run).
+struct CheckpointFlags {
+  std::string checkpoint;  // empty: no checkpoints
+  std::string resume;      // empty: start fresh
+};
+void add_checkpoint_flags(CLI::App& app, CheckpointFlags& flags, const std::string& every);
+
 // The device --device names; throws std::invalid_argument for CUDA without a GPU.
 torch::Device device_of(const RunFlags& flags);
 
@@ -38,6 +46,10 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // Registers --optimizer --impl --lr --bias-correction --clip-grad-norm --clip-grad-value.
 void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags);
+
+// The optimizer settings as JSON: part of every checkpoint's configuration,
+// so that --resume refuses a checkpoint written with other settings.
+nlohmann::json config_of(const OptimizerFlags& flags, double lr);
 
 // The implementations --impl asks for, in order: {"adaptive"}, {"builtin"} or both.
 std::vector<std::string> implementations(const OptimizerFlags& flags);

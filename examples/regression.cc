@@ -2,11 +2,13 @@
 // side from the same start.
 //
 //   bazel run //examples:regression -- --optimizer adam --impl both
+//   bazel run //examples:regression -- --checkpoint /tmp/r.pt [--resume /tmp/r.pt]
 //
 // Data "clean": x = 0..19, y = 3x + 5 (the classic fit). Data "noisy": 100
 // points x ~ U(0,1), y = 3x + 2 + 0.5·U(0,1), fixed seed. Loss ½·mean((ŷ−y)²),
 // full batch, w = b = 0 at the start.
 
+#include "examples/checkpoint.h"
 #include "examples/optimizer_flags.h"
 #include "examples/paths.h"
 #include "examples/report.h"
@@ -52,7 +54,12 @@ struct Run {
   std::string impl;
   double final_loss = 0, seconds = 0;
   std::vector<torch::Tensor> params;  // w, b
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
 };
+
+torch::Tensor loss_of(const Run& run, const Data& data) {
+  return 0.5 * (run.params[0] * data.x + run.params[1] - data.y).pow(2).mean();
+}
 
 }  // namespace
 
@@ -70,6 +77,12 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_kind, "clean | noisy")->check(CLI::IsMember({"clean", "noisy"}))->capture_default_str();
   app.add_option("--dtype", dtype_name, "float32 | float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_csv=*/true);
+  examples::CheckpointFlags checkpoint;
+  int64_t checkpoint_every = 1;
+  examples::add_checkpoint_flags(app, checkpoint, "--checkpoint-every steps (each step is one full-batch epoch)");
+  app.add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
@@ -79,30 +92,52 @@ int main(int argc, char** argv) {
     const double lr = flags.lr.value_or(defaults.lr);
     const int64_t steps = steps_flag.value_or(defaults.steps);
     const Data data = make_data(data_kind, dtype, device);
-    examples::CsvLog csv(examples::user_path(run_flags.csv));
-
     std::vector<Run> runs;
     for (const auto& impl : examples::implementations(flags)) {
       Run run;
       run.impl = impl;
-      auto w = torch::zeros({1}, torch::TensorOptions().dtype(dtype).device(device).requires_grad(true));
-      auto b = torch::zeros({1}, torch::TensorOptions().dtype(dtype).device(device).requires_grad(true));
-      run.params = {w, b};
-      auto optimizer = examples::make_optimizer(flags, impl, run.params, lr);
-      const auto start = std::chrono::steady_clock::now();
-      for (int64_t step = 1; step <= steps; ++step) {
-        optimizer->zero_grad();
-        auto loss = 0.5 * (w * data.x + b - data.y).pow(2).mean();
-        loss.backward();
-        examples::clip_before_step(flags, impl, run.params);
-        optimizer->step();
-        run.final_loss = loss.item<double>();  // the loss that produced this step's gradient
-        csv.add(step, impl, run.final_loss);
+      for (int i = 0; i < 2; ++i) {
+        run.params.push_back(torch::zeros({1}, torch::TensorOptions().dtype(dtype).device(device).requires_grad(true)));
       }
-      run.final_loss = (0.5 * (w * data.x + b - data.y).pow(2).mean()).item<double>();
-      run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      runs.push_back(run);
+      run.optimizer = examples::make_optimizer(flags, impl, run.params, lr);
+      runs.push_back(std::move(run));
     }
+
+    // What a checkpoint must agree on to be resumed (not --steps: a run may be extended).
+    nlohmann::json config = examples::config_of(flags, lr);
+    config.update({{"example", "regression"}, {"data", data_kind}, {"dtype", dtype_name}, {"device", run_flags.device}});
+    int64_t done = 0;
+    if (!checkpoint.resume.empty()) {
+      examples::CheckpointReader reader(examples::user_path(checkpoint.resume), config);
+      for (auto& run : runs) {
+        const auto progress = reader.restore_run(run.impl, run.params, *run.optimizer);
+        done = progress.at("steps");
+        run.seconds = progress.at("seconds");
+      }
+      std::printf("resumed from %s after step %lld\n", checkpoint.resume.c_str(), static_cast<long long>(done));
+    }
+    examples::CsvLog csv(examples::user_path(run_flags.csv), checkpoint.resume.empty() ? -1 : done);
+
+    // The implementations take their steps in turn, so that a checkpoint holds all of them at the same step.
+    for (int64_t step = done + 1; step <= steps; ++step) {
+      for (auto& run : runs) {
+        const auto start = std::chrono::steady_clock::now();
+        run.optimizer->zero_grad();
+        auto loss = loss_of(run, data);
+        loss.backward();
+        examples::clip_before_step(flags, run.impl, run.params);
+        run.optimizer->step();
+        run.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        csv.add(step, run.impl, loss.item<double>());  // the loss that produced this step's gradient
+      }
+      if (!checkpoint.checkpoint.empty() && (step % checkpoint_every == 0 || step == steps)) {
+        csv.flush();
+        examples::CheckpointWriter writer(config);
+        for (const auto& run : runs) writer.add_run(run.impl, run.params, *run.optimizer, {{"steps", step}, {"seconds", run.seconds}});
+        writer.save(examples::user_path(checkpoint.checkpoint));
+      }
+    }
+    for (auto& run : runs) run.final_loss = loss_of(run, data).item<double>();
 
     std::printf("regression: %s data, %s, lr %g, %lld steps, %s on %s\n", data_kind.c_str(), flags.optimizer.c_str(),
                 lr, static_cast<long long>(steps), dtype_name.c_str(), run_flags.device.c_str());

@@ -18,8 +18,14 @@ void write_json(const std::string& path, const nlohmann::json& doc);
 // Loss log: one "step,impl,loss" row per optimizer step.
 class CsvLog {
  public:
-  explicit CsvLog(const std::string& path);  // empty path: logging off
+  // Empty path: logging off. keep_through_step >= 0 (resuming): keep the
+  // rows of an existing log up to that step and append after them; rows a
+  // killed run wrote after its last checkpoint are dropped.
+  explicit CsvLog(const std::string& path, int64_t keep_through_step = -1);
   void add(int64_t step, const std::string& impl, double loss);
+  // Pushes buffered rows to the file (before a checkpoint, so that the log
+  // holds every row up to the checkpoint's step).
+  void flush();
 
  private:
   std::ofstream out_;

@@ -28,6 +28,12 @@ examples::Model wrap(std::shared_ptr<torch::jit::Module> module) {
             std::vector<torch::Tensor> params;
             for (const auto& p : module->parameters()) params.push_back(p);
             return params;
+          },
+          [module] {
+            std::vector<torch::Tensor> tensors;
+            for (const auto& p : module->parameters()) tensors.push_back(p);
+            for (const auto& b : module->buffers()) tensors.push_back(b);
+            return tensors;
           }};
 }
 
@@ -51,6 +57,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for shuffling")->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_csv=*/false);
+  examples::CheckpointFlags checkpoint;
+  examples::add_checkpoint_flags(app, checkpoint, "epoch");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
@@ -79,14 +87,19 @@ int main(int argc, char** argv) {
     }
     std::printf("torchscript: %s (%zu parameter tensors), %s, lr %g, data %s\n", module_file.c_str(),
                 runs[0].model.parameters().size(), flags.optimizer.c_str(), lr, dir.c_str());
-    for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    nlohmann::json config = examples::config_of(flags, lr);
+    config.update({{"example", "torchscript"}, {"module", module_file}, {"data", dir}, {"batch_size", batch_size},
+                   {"seed", seed}, {"device", run_flags.device}});
+    const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs);
+    for (int64_t epoch = done + 1; epoch <= epochs; ++epoch) {
+      if (max_steps > 0 && runs.front().steps >= max_steps) break;
       for (auto& run : runs) {
         torch::manual_seed(seed * 1000003 + epoch);
         examples::train_epoch(run, *loader, static_cast<int>(epoch), batches_per_epoch, flags, test_set, device,
                               max_steps, no_csv);
       }
       examples::print_epoch(runs);
-      if (max_steps > 0 && runs.front().steps >= max_steps) break;
+      examples::save_runs(examples::user_path(checkpoint.checkpoint), config, runs, epoch, no_csv);
     }
 
     // Save the first run's module, load the file again, and measure what was saved.

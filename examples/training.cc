@@ -8,7 +8,65 @@ namespace examples {
 Model wrap(torch::nn::AnyModule module) {
   auto ptr = module.ptr();
   return {[module](const torch::Tensor& x) mutable { return module.forward(x); },
-          [ptr](bool training) { ptr->train(training); }, [ptr] { return ptr->parameters(); }};
+          [ptr](bool training) { ptr->train(training); }, [ptr] { return ptr->parameters(); },
+          [ptr] {
+            auto tensors = ptr->parameters();
+            for (const auto& b : ptr->buffers()) tensors.push_back(b);
+            return tensors;
+          }};
+}
+
+namespace {
+
+nlohmann::json to_json(const std::vector<EpochStats>& history) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : history) {
+    out.push_back(
+        {{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"test_accuracy", s.test_accuracy}, {"seconds", s.seconds}});
+  }
+  return out;
+}
+
+std::vector<EpochStats> history_of(const nlohmann::json& doc) {
+  std::vector<EpochStats> history;
+  for (const auto& e : doc) {
+    EpochStats s;
+    s.epoch = e.at("epoch");
+    s.train_loss = e.at("train_loss");
+    s.test_accuracy = e.at("test_accuracy");
+    s.seconds = e.at("seconds");
+    history.push_back(s);
+  }
+  return history;
+}
+
+}  // namespace
+
+void save_runs(const std::string& path, const nlohmann::json& config, const std::vector<Run>& runs, int64_t epoch,
+               CsvLog& csv) {
+  if (path.empty()) return;
+  csv.flush();
+  CheckpointWriter writer(config);
+  for (const auto& run : runs) {
+    writer.add_run(run.impl, run.model.tensors(), *run.optimizer,
+                   {{"epoch", epoch}, {"steps", run.steps}, {"history", to_json(run.history)}});
+  }
+  writer.save(path);
+}
+
+int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::vector<Run>& runs) {
+  if (path.empty()) return 0;
+  CheckpointReader reader(path, config);
+  int64_t epoch = 0;
+  for (auto& run : runs) {
+    const auto progress = reader.restore_run(run.impl, run.model.tensors(), *run.optimizer);
+    epoch = progress.at("epoch");
+    run.steps = progress.at("steps");
+    run.history = history_of(progress.at("history"));
+  }
+  std::printf("resumed from %s after epoch %lld (%lld steps)\n", path.c_str(), static_cast<long long>(epoch),
+              static_cast<long long>(runs.front().steps));
+  return epoch;
 }
 
 double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device) {
@@ -70,14 +128,7 @@ nlohmann::json summary_of(const std::vector<Run>& runs, const OptimizerFlags& fl
                         {"test_accuracy", main_run.history.back().test_accuracy},
                         {"param_l2", param_l2(main_run.model.parameters())}};
   if (runs.size() == 2) doc["max_param_diff"] = max_param_diff(runs[0].model.parameters(), runs[1].model.parameters());
-  for (const auto& r : runs) {
-    nlohmann::json run = {{"impl", r.impl}, {"steps", r.steps}};
-    for (const auto& s : r.history) {
-      run["epochs"].push_back(
-          {{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"test_accuracy", s.test_accuracy}, {"seconds", s.seconds}});
-    }
-    doc["runs"].push_back(run);
-  }
+  for (const auto& r : runs) doc["runs"].push_back({{"impl", r.impl}, {"steps", r.steps}, {"epochs", to_json(r.history)}});
   return doc;
 }
 

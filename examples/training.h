@@ -2,6 +2,7 @@
 // The training loop the MNIST examples share: one epoch over a torch::data
 // loader, test accuracy, and a progress bar when stdout is a terminal.
 
+#include "examples/checkpoint.h"
 #include "examples/idx_dataset.h"
 #include "examples/optimizer_flags.h"
 #include "examples/report.h"
@@ -22,6 +23,7 @@ struct Model {
   std::function<torch::Tensor(const torch::Tensor&)> forward;
   std::function<void(bool training)> set_training;
   std::function<std::vector<torch::Tensor>()> parameters;
+  std::function<std::vector<torch::Tensor>()> tensors;  // parameters and buffers: what a checkpoint holds
 };
 
 Model wrap(torch::nn::AnyModule module);
@@ -89,6 +91,15 @@ void train_epoch(Run& run, Loader& loader, int epoch, int64_t batches_per_epoch,
 
 // Prints one epoch: a line for a single run, a comparison row for two.
 void print_epoch(const std::vector<Run>& runs);
+
+// --checkpoint: saves every run after `epoch` to `path` (nothing when empty),
+// flushing the loss log first so it holds every row up to this point.
+void save_runs(const std::string& path, const nlohmann::json& config, const std::vector<Run>& runs, int64_t epoch,
+               CsvLog& csv);
+
+// --resume: restores every run from `path` (models, optimizers, steps,
+// history, RNG) and returns the last epoch it completed; 0 when `path` is empty.
+int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::vector<Run>& runs);
 
 // The JSON summary both MNIST examples write.
 nlohmann::json summary_of(const std::vector<Run>& runs, const OptimizerFlags& flags, double lr);

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Checkpoints of the example binaries survive SIGKILL at random moments:
+# every trial kills a run with --checkpoint (up to 3 times, at random times,
+# resuming in between), then resumes it to the end. The checkpoint must always
+# load, and the resumed run must end exactly (bit for bit) where an
+# uninterrupted run ends. Plus: resuming with other settings, a missing or a
+# damaged checkpoint are clear errors.
+set -uo pipefail
+
+SUITE=checkpoint
+source tests/example_checks.sh
+RANDOM=20261123  # reproducible kill times (the machine's timing is not)
+
+make_idx "$TMP/tiny" 400 100 >/dev/null
+
+# kill_trials NAME TRIALS MAX_SLEEP_MS REFERENCE_JSON COMMAND...
+# COMMAND takes --checkpoint/--resume/--summary. Compares the keys in $KEYS.
+kill_trials() {
+  local name=$1 trials=$2 max_sleep=$3 reference=$4; shift 4
+  local ck="$TMP/$name.pt" kills=0 during_save=0 before_first=0
+  for ((t = 1; t <= trials; t++)); do
+    rm -f "$ck" "$ck.partial"
+    for ((k = 0; k < 3; k++)); do
+      local resume=(); [[ -f "$ck" ]] && resume=(--resume "$ck")
+      "$@" --checkpoint "$ck" "${resume[@]}" >"$TMP/$name.run.log" 2>&1 &
+      local pid=$!
+      sleep "$(printf '0.%03d' $((RANDOM % max_sleep)))"
+      kill -9 "$pid" 2>/dev/null
+      wait "$pid"; local rc=$?
+      if [[ $rc -eq 0 ]]; then break; fi  # finished before the kill
+      if [[ $rc -ne 137 ]]; then echo "trial $t: run exited $rc (not killed):"; cat "$TMP/$name.run.log"; return 1; fi
+      kills=$((kills + 1))
+      [[ -f "$ck.partial" ]] && during_save=$((during_save + 1))
+      [[ -f "$ck" ]] || before_first=$((before_first + 1))
+    done
+    local resume=(); [[ -f "$ck" ]] && resume=(--resume "$ck")
+    if ! "$@" --checkpoint "$ck" "${resume[@]}" --summary "$TMP/$name.json" >"$TMP/$name.run.log" 2>&1; then
+      echo "trial $t: resuming failed:"; cat "$TMP/$name.run.log"; return 1
+    fi
+    "$PY" - "$reference" "$TMP/$name.json" "$KEYS" <<'PYEOF' || { echo "trial $t: resumed run differs"; return 1; }
+import json, sys
+ref, got = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for key in sys.argv[3].split():
+    assert ref[key] == got[key], (key, ref[key], got[key])
+PYEOF
+  done
+  echo "$name: $trials trials, $kills kills ($during_save while saving, $before_first before the first checkpoint); every checkpoint loaded and every resumed run ended bit-identical" | tee -a "$TMP/kill_stats"
+}
+
+# ---- regression: a checkpoint after every step, so many kills land mid-save
+REG=("$BIN/regression" --impl both --steps 1500 --checkpoint-every 1)
+"${REG[@]}" --summary "$TMP/reg_ref.json" >/dev/null
+KEYS="w b final_loss max_param_diff"
+check regression_survives_sigkill kill_trials regression 15 600 "$TMP/reg_ref.json" "${REG[@]}" --csv "$TMP/reg.csv"
+check regression_csv_has_each_step_once "$PY" -c "
+import csv, collections
+rows = list(csv.DictReader(open('$TMP/reg.csv')))
+count = collections.Counter((r['impl'], int(r['step'])) for r in rows)
+assert len(count) == 2 * 1500 and max(count.values()) == 1, (len(count), max(count.values()))"
+
+# ---- MNIST (MLP, both implementations): a checkpoint after every epoch
+MN=("$BIN/mnist" --data "$TMP/tiny" --model mlp --impl both --batch-size 20 --epochs 8)
+"${MN[@]}" --summary "$TMP/mnist_ref.json" >/dev/null
+KEYS="param_l2 final_loss test_accuracy max_param_diff steps epochs"
+check mnist_survives_sigkill kill_trials mnist 8 2500 "$TMP/mnist_ref.json" "${MN[@]}"
+
+# ---- CNN (dropout: the RNG matters) and TorchScript: stop after an epoch, resume
+resume_equals() {  # resume_equals NAME REF_ARGS -- COMMAND...: 3 epochs straight vs 1 + resume to 3
+  local name=$1; shift
+  "$@" --epochs 3 --summary "$TMP/$name.ref.json" >/dev/null &&
+  "$@" --epochs 1 --checkpoint "$TMP/$name.pt" >/dev/null &&
+  "$@" --epochs 3 --resume "$TMP/$name.pt" --summary "$TMP/$name.json" >/dev/null &&
+  "$PY" -c "
+import json
+a, b = json.load(open('$TMP/$name.ref.json')), json.load(open('$TMP/$name.json'))
+assert (a['param_l2'], a['final_loss'], a['steps']) == (b['param_l2'], b['final_loss'], b['steps']), (a, b)"
+}
+check mnist_cnn_resume_is_exact resume_equals cnn "$BIN/mnist" --data "$TMP/tiny" --model cnn --batch-size 40 --optimizer rmsprop
+check torchscript_resume_is_exact resume_equals ts "$BIN/torchscript" --data "$TMP/tiny" --batch-size 40 --out "$TMP/ts_out.pt"
+
+# ---- refusals
+expect_error() {  # expect_error MESSAGE COMMAND...: exit 1 and MESSAGE on stderr
+  local message=$1; shift
+  "$@" >"$TMP/err.out" 2>"$TMP/err.log"; local rc=$?
+  cat "$TMP/err.log"
+  [[ $rc -eq 1 ]] && grep -qF -- "$message" "$TMP/err.log"
+}
+"$BIN/regression" --steps 10 --checkpoint "$TMP/adam.pt" >/dev/null
+check resume_with_other_settings_is_refused expect_error 'optimizer: checkpoint has "adam", this run has "rmsprop"' \
+  "$BIN/regression" --optimizer rmsprop --resume "$TMP/adam.pt"
+check resume_missing_file_is_refused expect_error "cannot read checkpoint '$TMP/none.pt'" \
+  "$BIN/regression" --resume "$TMP/none.pt"
+head -c 300 "$TMP/adam.pt" > "$TMP/cut.pt"
+check resume_truncated_file_is_refused expect_error "checkpoint '$TMP/cut.pt' is damaged or not a checkpoint" \
+  "$BIN/regression" --resume "$TMP/cut.pt"
+check resume_other_model_is_refused expect_error 'model: checkpoint has "mlp", this run has "cnn"' \
+  "$BIN/mnist" --data "$TMP/tiny" --model cnn --impl both --batch-size 20 --resume "$TMP/mnist.pt"
+
+cat "$TMP/kill_stats"
+finish
