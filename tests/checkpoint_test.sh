@@ -13,10 +13,10 @@ RANDOM=20261123  # reproducible kill times (the machine's timing is not)
 
 make_idx "$TMP/tiny" 400 100 >/dev/null
 
-# kill_trials NAME TRIALS MAX_SLEEP_MS REFERENCE_JSON COMMAND...
+# kill_trials NAME TRIALS MIN_MS SPAN_MS REFERENCE_JSON COMMAND...: kills after MIN + U[0, SPAN) ms
 # COMMAND takes --checkpoint/--resume/--summary. Compares the keys in $KEYS.
 kill_trials() {
-  local name=$1 trials=$2 max_sleep=$3 reference=$4; shift 4
+  local name=$1 trials=$2 min_ms=$3 span_ms=$4 reference=$5; shift 5
   local ck="$TMP/$name.pt" kills=0 during_save=0 before_first=0
   for ((t = 1; t <= trials; t++)); do
     rm -f "$ck" "$ck.partial"
@@ -24,7 +24,8 @@ kill_trials() {
       local resume=(); [[ -f "$ck" ]] && resume=(--resume "$ck")
       "$@" --checkpoint "$ck" "${resume[@]}" >"$TMP/$name.run.log" 2>&1 &
       local pid=$!
-      sleep "$(printf '0.%03d' $((RANDOM % max_sleep)))"
+      local ms=$((min_ms + RANDOM % span_ms))
+      sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
       kill -9 "$pid" 2>/dev/null
       wait "$pid"; local rc=$?
       if [[ $rc -eq 0 ]]; then break; fi  # finished before the kill
@@ -51,7 +52,7 @@ PYEOF
 REG=("$BIN/regression" --impl both --steps 1500 --checkpoint-every 1)
 "${REG[@]}" --summary "$TMP/reg_ref.json" >/dev/null
 KEYS="w b final_loss max_param_diff"
-check regression_survives_sigkill kill_trials regression 15 600 "$TMP/reg_ref.json" "${REG[@]}" --csv "$TMP/reg.csv"
+check regression_survives_sigkill kill_trials regression 15 300 1800 "$TMP/reg_ref.json" "${REG[@]}" --csv "$TMP/reg.csv"
 check regression_csv_has_each_step_once "$PY" -c "
 import csv, collections
 rows = list(csv.DictReader(open('$TMP/reg.csv')))
@@ -62,7 +63,7 @@ assert len(count) == 2 * 1500 and max(count.values()) == 1, (len(count), max(cou
 MN=("$BIN/mnist" --data "$TMP/tiny" --model mlp --impl both --batch-size 20 --epochs 8)
 "${MN[@]}" --summary "$TMP/mnist_ref.json" >/dev/null
 KEYS="param_l2 final_loss test_accuracy max_param_diff steps epochs"
-check mnist_survives_sigkill kill_trials mnist 8 2500 "$TMP/mnist_ref.json" "${MN[@]}"
+check mnist_survives_sigkill kill_trials mnist 8 600 1600 "$TMP/mnist_ref.json" "${MN[@]}"
 
 # ---- CNN (dropout: the RNG matters) and TorchScript: stop after an epoch, resume
 resume_equals() {  # resume_equals NAME REF_ARGS -- COMMAND...: 3 epochs straight vs 1 + resume to 3
