@@ -1,5 +1,8 @@
 #include "optim/clip.h"
 
+#include "optim/kernels/fused_cpu.h"
+
+#include <algorithm>
 #include <cmath>
 
 namespace adaptive {
@@ -30,6 +33,22 @@ double clip_coefficient(double max_norm, const at::Tensor& total_norm) {
 double clip_coefficient(double max_norm, double total_norm) {
   const double coef = max_norm / (total_norm + 1e-6);
   return coef < 1.0 || std::isnan(coef) ? coef : 1.0;
+}
+
+GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused) {
+  for (const auto& g : grads) fused = fused && kernels::fused_eligible(g, g, {});
+  const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
+  const std::vector<double> unclipped(grads.size(), 0.0);
+  GradNorms norms;
+  if (fused) {
+    norms.clipped = std::sqrt(kernels::fused_sum_of_squares(grads, clip_values));
+    norms.unclipped = value_clipping ? std::sqrt(kernels::fused_sum_of_squares(grads, unclipped)) : norms.clipped;
+  } else {
+    norms.clipped_tensor = global_grad_norm(grads, clip_values);
+    norms.clipped = norms.clipped_tensor.item<double>();
+    norms.unclipped = value_clipping ? global_grad_norm(grads, unclipped).item<double>() : norms.clipped;
+  }
+  return norms;
 }
 
 }  // namespace adaptive

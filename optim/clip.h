@@ -22,4 +22,18 @@ at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vec
 double clip_coefficient(double max_norm, const at::Tensor& total_norm);
 double clip_coefficient(double max_norm, double total_norm);
 
+/// The two norms step() needs when it clips by norm: of the gradients as
+/// clipping sees them (after value clipping) and as given (last_grad_norm()).
+struct GradNorms {
+  double clipped = 0;
+  double unclipped = 0;
+  at::Tensor clipped_tensor;  // global_grad_norm's tensor (bit parity with clip_grad_norm_), if computed so
+};
+
+// Both norms in double. With `fused` and every gradient one the fused driver
+// takes (CPU, contiguous, float32/float64): one vectorized pass each,
+// accumulated in double in a fixed order (kernels::fused_sum_of_squares).
+// Otherwise global_grad_norm's results (and the tensor, for clip_coefficient).
+GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused);
+
 }  // namespace adaptive

@@ -81,8 +81,23 @@ class OptimizerBase : public torch::optim::Optimizer {
     Optimizer::add_param_group(candidate);
   }
 
+  /// Checks every option of `o` (common and the optimizer's own); throws
+  /// c10::Error naming the option and value.
+  static void check_options(const Options& o) {
+    detail::check_non_negative(Derived::kName, "clip_grad_norm", o.clip_grad_norm());
+    detail::check_non_negative(Derived::kName, "clip_grad_value", o.clip_grad_value());
+    Derived::validate(o);
+  }
+
   /// How many group steps skip_nonfinite has skipped so far (all groups).
   int64_t skipped_steps() const { return skipped_steps_; }
+
+  /// Where step() takes the gradient norms for clipping from, instead of this
+  /// optimizer's own gradients: for an optimizer that steps one part of a
+  /// larger model (ShardedOptimizer), whose clipping norm is the whole
+  /// model's. Called once per step() that clips by norm; empty: the default.
+  using GradNormSource = std::function<GradNorms()>;
+  void set_grad_norm_source(GradNormSource source) { norm_source_ = std::move(source); }
 
   /// The global L2 norm of the gradients as step() received them (before any
   /// clipping), over all groups; set by step() when any group clips by norm.
@@ -144,12 +159,6 @@ class OptimizerBase : public torch::optim::Optimizer {
 
  private:
   static constexpr const char* kSkippedStepsKey = "adaptive/skipped_steps";
-
-  static void check_options(const Options& o) {
-    detail::check_non_negative(Derived::kName, "clip_grad_norm", o.clip_grad_norm());
-    detail::check_non_negative(Derived::kName, "clip_grad_value", o.clip_grad_value());
-    Derived::validate(o);
-  }
 
   // The groups, plus `extra` as one more group when given (a group about to
   // be added: checked without copying the existing ones).
@@ -219,11 +228,10 @@ class OptimizerBase : public torch::optim::Optimizer {
   std::vector<GradientScalars<double>> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads) {
     std::vector<torch::Tensor> flat;
     std::vector<double> clip_values;
-    bool clip_norm = false, clip_value = false;
+    bool clip_norm = false;
     for (const auto gi : c10::irange(param_groups_.size())) {
       const Options& o = options_of(param_groups_[gi]);
       clip_norm = clip_norm || o.clip_grad_norm() > 0;
-      clip_value = clip_value || o.clip_grad_value() > 0;
       for (const auto& g : grads[gi]) {
         if (!g.defined()) continue;
         flat.push_back(g);
@@ -235,18 +243,14 @@ class OptimizerBase : public torch::optim::Optimizer {
     last_grad_norm_ = c10::nullopt;
     if (clip_norm) {
       // Value clipping comes first, so norm clipping sees clamped gradients.
-      const std::vector<double> unclipped(flat.size(), 0.0);
-      if (fused_norm(flat)) {
-        // One pass in double over all gradients (see fused_sum_of_squares).
-        const double norm = std::sqrt(kernels::fused_sum_of_squares(flat, clip_values));
-        last_grad_norm_ = clip_value ? std::sqrt(kernels::fused_sum_of_squares(flat, unclipped)) : norm;
-        coefficient = [norm](double max_norm) { return clip_coefficient(max_norm, norm); };
-      } else {
-        // As torch::nn::utils::clip_grad_norm_ computes it, to the bit.
-        const at::Tensor norm = global_grad_norm(flat, clip_values);
-        last_grad_norm_ = (clip_value ? global_grad_norm(flat, unclipped) : norm).item<double>();
-        coefficient = [norm](double max_norm) { return clip_coefficient(max_norm, norm); };
-      }
+      // From the source, or over all gradients here: in one fused pass in
+      // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
+      const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(flat, clip_values, fused_norm(flat));
+      last_grad_norm_ = norms.unclipped;
+      coefficient = [norms](double max_norm) {
+        return norms.clipped_tensor.defined() ? clip_coefficient(max_norm, norms.clipped_tensor)
+                                              : clip_coefficient(max_norm, norms.clipped);
+      };
     }
     std::vector<GradientScalars<double>> result;
     for (const auto& group : param_groups_) {
@@ -272,6 +276,7 @@ class OptimizerBase : public torch::optim::Optimizer {
     return true;
   }
 
+  GradNormSource norm_source_;
   c10::optional<double> last_grad_norm_;
   int64_t skipped_steps_ = 0;
 };

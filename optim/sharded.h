@@ -1,0 +1,306 @@
+#pragma once
+// adaptive::ShardedOptimizer: optimizer state sharded across the ranks of a
+// c10d process group (ZeRO stage 1).
+//
+// In data-parallel training every rank holds the whole model and, after the
+// gradient allreduce, the whole (averaged) gradient; an unsharded optimizer
+// then keeps the whole state on every rank too: for Adam, two extra copies of
+// the model per rank. ShardedOptimizer<Adam> splits the parameters into one
+// shard per rank, keeps state only for the local shard, steps it, and
+// broadcasts each shard's updated parameters from its owner. State memory per
+// rank falls to about 1/N; every rank ends the step with the same parameters,
+// equal (bit for bit) to what the unsharded optimizer computes from the same
+// gradients.
+//
+//   auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+//   adaptive::ShardedOptimizer<adaptive::Adam> opt(model->parameters(), adaptive::AdamOptions(1e-3), pg);
+//   loss.backward();  average the gradients over the ranks (allreduce), then
+//   opt.step();
+//
+// Contract: gradients must already be the same on every rank (averaged) when
+// step() runs, as with DistributedDataParallel. The whole-model decisions are
+// then taken identically on every rank without extra communication:
+// clip_grad_norm uses the norm of all gradients (not just the shard's), and
+// skip_nonfinite skips a group on every rank when any of its gradients, in
+// any shard, is not finite.
+//
+// save/load write and read this rank's shard (each rank saves its own file);
+// load checks that the world size, rank and partition match.
+
+#include "optim/clip.h"
+#include "optim/fields.h"
+
+#include <c10/util/irange.h>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/optim/optimizer.h>
+#include <torch/serialize/archive.h>
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace adaptive {
+
+/// The rank that owns each of `numels.size()` parameters: largest first, each
+/// to the rank holding the fewest elements so far (ties: lowest rank), so
+/// shards are balanced by state size. Deterministic: every rank computes the
+/// same partition.
+std::vector<int64_t> partition_by_size(const std::vector<int64_t>& numels, int64_t world_size);
+
+namespace detail {
+// Broadcasts each rank's parameters from that rank (one flat buffer per rank and dtype).
+void broadcast_from_owners(const std::vector<torch::Tensor>& params, const std::vector<int64_t>& owners,
+                           c10d::ProcessGroup& group);
+}  // namespace detail
+
+/// Optimizer state sharded across ranks (ZeRO stage 1) for adaptive::Adam,
+/// RMSprop or Adagrad; see the file comment. Its param_groups() are the whole
+/// model's, so LR schedulers work on it as on the unsharded optimizer.
+template <class Inner>
+class ShardedOptimizer : public torch::optim::Optimizer {
+ public:
+  using Options = typename Inner::Options;  ///< e.g. AdamOptions
+  using State = typename Inner::State;      ///< e.g. AdamParamState
+  using ParamGroup = torch::optim::OptimizerParamGroup;
+
+  /// Shards `param_groups` over the ranks of `process_group`; groups
+  /// without options use `defaults`. Every rank must pass the same
+  /// parameters (shapes and order) and options.
+  ShardedOptimizer(std::vector<ParamGroup> param_groups, const Options& defaults,
+                   c10::intrusive_ptr<c10d::ProcessGroup> process_group)
+      : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)),
+        process_group_(std::move(process_group)) {
+    TORCH_CHECK(process_group_, "adaptive::ShardedOptimizer: process_group is null");
+    Inner::check_options(defaults);
+    std::vector<int64_t> numels;
+    for (const auto& group : param_groups) {
+      auto options = group.has_options() ? group.options().clone()
+                                         : static_cast<const torch::optim::OptimizerOptions&>(defaults).clone();
+      Inner::check_options(static_cast<const Options&>(*options));
+      param_groups_.emplace_back(group.params(), std::move(options));
+      for (const auto& p : group.params()) {
+        TORCH_CHECK(p.defined() && p.is_floating_point(),
+                    "adaptive::ShardedOptimizer: every parameter must be a defined floating-point tensor");
+        numels.push_back(p.numel());
+      }
+    }
+    TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
+    owners_ = partition_by_size(numels, process_group_->getSize());
+
+    // The shard: this rank's parameters, in the same groups (some possibly empty).
+    std::vector<ParamGroup> shard;
+    size_t k = 0, local = 0;
+    for (const auto& group : param_groups_) {
+      std::vector<torch::Tensor> mine;
+      for (const auto& p : group.params()) {
+        if (owners_[k++] == rank()) mine.push_back(p);
+      }
+      local += mine.size();
+      shard.emplace_back(std::move(mine), group.options().clone());
+    }
+    if (local > 0) {
+      shard_ = std::make_unique<Inner>(std::move(shard), defaults);
+      shard_->set_grad_norm_source([this] { return whole_model_norms_; });
+    }
+  }
+
+  /// Shards `params` as one group with `defaults`.
+  ShardedOptimizer(std::vector<torch::Tensor> params, const Options& defaults,
+                   c10::intrusive_ptr<c10d::ProcessGroup> process_group)
+      : ShardedOptimizer(std::vector<ParamGroup>{ParamGroup(std::move(params))}, defaults,
+                         std::move(process_group)) {}
+
+  /// Steps this rank's shard, then broadcasts every shard from its owner. A
+  /// collective call: every rank must call it.
+  torch::Tensor step(LossClosure closure = nullptr) override {
+    torch::Tensor loss;
+    if (closure) {
+      torch::AutoGradMode enable_grad(true);
+      loss = closure();
+    }
+    torch::NoGradGuard no_grad;
+    check_gradients();
+    // Schedulers and users change the whole model's options: the shard follows.
+    if (shard_) {
+      for (const auto gi : c10::irange(param_groups_.size())) {
+        shard_->param_groups()[gi].set_options(param_groups_[gi].options().clone());
+      }
+    }
+    const std::vector<bool> skip = groups_to_skip();
+    whole_model_norms_ = norms_of_whole_model(skip);
+
+    // A skipped group's shard gradients are hidden from the shard for this step.
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> hidden;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      if (!skip[gi]) continue;
+      ++skipped_steps_;
+      for (const auto& p : param_groups_[gi].params()) {
+        if (p.grad().defined()) hidden.emplace_back(p, p.grad());
+      }
+    }
+    for (auto& [p, g] : hidden) p.mutable_grad() = torch::Tensor();
+    try {
+      if (shard_) shard_->step();
+    } catch (...) {
+      for (auto& [p, g] : hidden) p.mutable_grad() = g;
+      throw;
+    }
+    for (auto& [p, g] : hidden) p.mutable_grad() = g;
+    detail::broadcast_from_owners(all_params(), owners_, *process_group_);
+    return loss;
+  }
+
+  /// This rank's shard: world size, rank, partition and the shard optimizer's
+  /// archive (in torch::optim's format), plus every group's options.
+  void save(torch::serialize::OutputArchive& archive) const override {
+    archive.write("sharded/world_size", torch::tensor(static_cast<int64_t>(world_size())));
+    archive.write("sharded/rank", torch::tensor(static_cast<int64_t>(rank())));
+    archive.write("sharded/owners", torch::tensor(owners_));
+    archive.write("sharded/skipped_steps", torch::tensor(skipped_steps_));
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      torch::serialize::OutputArchive options;
+      detail::write_fields(static_cast<const Options&>(param_groups_[gi].options()), options);
+      archive.write("sharded/options/" + std::to_string(gi), options);
+    }
+    if (shard_) {
+      torch::serialize::OutputArchive shard;
+      shard_->save(shard);
+      archive.write("sharded/shard", shard);
+    }
+  }
+
+  /// Restores this rank's shard saved by save(). Checks first that it was
+  /// saved by the same rank of a group of the same size with the same
+  /// partition; on any mismatch nothing changes.
+  void load(torch::serialize::InputArchive& archive) override {
+    const char* name = "adaptive::ShardedOptimizer::load";
+    torch::Tensor world, saved_rank, owners, skipped;
+    TORCH_CHECK(archive.try_read("sharded/world_size", world) && archive.try_read("sharded/rank", saved_rank) &&
+                    archive.try_read("sharded/owners", owners) && archive.try_read("sharded/skipped_steps", skipped),
+                name, ": not a sharded optimizer checkpoint (no 'sharded/' entries)");
+    TORCH_CHECK(world.item<int64_t>() == world_size(), name, ": the checkpoint was saved by a group of ",
+                world.item<int64_t>(), " ranks, this group has ", world_size());
+    TORCH_CHECK(saved_rank.item<int64_t>() == rank(), name, ": the checkpoint holds the shard of rank ",
+                saved_rank.item<int64_t>(), ", this is rank ", rank());
+    TORCH_CHECK(owners.numel() == static_cast<int64_t>(owners_.size()) &&
+                    std::equal(owners_.begin(), owners_.end(), owners.data_ptr<int64_t>()),
+                name, ": the checkpoint's partition (", owners.numel(),
+                " parameters) differs from this optimizer's (", owners_.size(), " parameters): other parameters?");
+    std::vector<std::unique_ptr<Options>> options;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      torch::serialize::InputArchive group;
+      TORCH_CHECK(archive.try_read("sharded/options/" + std::to_string(gi), group), name,
+                  ": the checkpoint lacks the options of group ", gi);
+      options.push_back(std::make_unique<Options>(static_cast<const Options&>(param_groups_[gi].options())));
+      detail::read_fields(*options.back(), group);
+      Inner::check_options(*options.back());
+    }
+    if (shard_) {
+      torch::serialize::InputArchive shard;
+      TORCH_CHECK(archive.try_read("sharded/shard", shard), name, ": the checkpoint lacks this rank's shard");
+      shard_->load(shard);  // all-or-nothing itself
+    }
+    for (const auto gi : c10::irange(param_groups_.size())) param_groups_[gi].set_options(std::move(options[gi]));
+    skipped_steps_ = skipped.item<int64_t>();
+  }
+
+  int64_t rank() const { return process_group_->getRank(); }            ///< this process's rank
+  int64_t world_size() const { return process_group_->getSize(); }       ///< ranks in the group
+  /// The owning rank of each parameter, in group order.
+  const std::vector<int64_t>& owners() const { return owners_; }
+  /// The optimizer of this rank's shard; null when this rank owns no parameter.
+  Inner* shard_optimizer() const { return shard_.get(); }
+  /// Group steps skipped by skip_nonfinite (the same on every rank).
+  int64_t skipped_steps() const { return skipped_steps_; }
+  /// The whole model's gradient norm before clipping, when a group clips by norm.
+  c10::optional<double> last_grad_norm() const { return shard_ ? shard_->last_grad_norm() : last_norm_; }
+
+  /// Bytes of optimizer state this rank holds (its shard's state tensors).
+  int64_t local_state_bytes() const {
+    int64_t bytes = 0;
+    if (!shard_) return 0;
+    for (const auto& entry : shard_->state()) {
+      const auto& state = static_cast<const State&>(*entry.second);
+      detail::for_each_field<State>([&](const auto& fd) {
+        const auto& value = state.*(fd.member);
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
+          if (value.defined()) bytes += static_cast<int64_t>(value.nbytes());
+        }
+      });
+    }
+    return bytes;
+  }
+
+ private:
+  static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
+
+  std::vector<torch::Tensor> all_params() const {
+    std::vector<torch::Tensor> params;
+    for (const auto& group : param_groups_) params.insert(params.end(), group.params().begin(), group.params().end());
+    return params;
+  }
+
+  // The whole model's gradients are checked on every rank, so that a bad
+  // gradient makes every rank throw (rather than one rank throwing and the
+  // others waiting for it in the broadcast).
+  void check_gradients() const {
+    size_t k = 0;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      for (const auto& p : param_groups_[gi].params()) {
+        const auto& g = p.grad();
+        ++k;
+        if (!g.defined()) continue;
+        TORCH_CHECK(!g.is_sparse() && g.sizes() == p.sizes() && g.scalar_type() == p.scalar_type() &&
+                        g.device() == p.device(),
+                    Inner::kName, " (sharded): the gradient of parameter ", k - 1, " (group ", gi,
+                    ") must be dense and match its parameter: gradient ", g.scalar_type(), g.sizes(), " on ",
+                    g.device(), ", parameter ", p.scalar_type(), p.sizes(), " on ", p.device());
+      }
+    }
+  }
+
+  std::vector<bool> groups_to_skip() const {
+    std::vector<bool> skip(param_groups_.size(), false);
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      if (!options_of(param_groups_[gi]).skip_nonfinite()) continue;
+      for (const auto& p : param_groups_[gi].params()) {
+        if (p.grad().defined() && !at::isfinite(p.grad()).all().item<bool>()) skip[gi] = true;
+      }
+    }
+    return skip;
+  }
+
+  // What the unsharded optimizer would compute: the same gradients, in the
+  // same order, the same reduction.
+  GradNorms norms_of_whole_model(const std::vector<bool>& skip) {
+    std::vector<torch::Tensor> grads;
+    std::vector<double> clip_values;
+    bool clips = false, fused = true;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const Options& o = options_of(param_groups_[gi]);
+      clips = clips || o.clip_grad_norm() > 0;
+      fused = fused && o.fused();
+      if (skip[gi]) continue;
+      for (const auto& p : param_groups_[gi].params()) {
+        if (!p.grad().defined()) continue;
+        grads.push_back(p.grad());
+        clip_values.push_back(o.clip_grad_value());
+      }
+    }
+    if (!clips) return {};
+    const GradNorms norms = grad_norms(grads, clip_values, fused);
+    last_norm_ = norms.unclipped;
+    return norms;
+  }
+
+  c10::intrusive_ptr<c10d::ProcessGroup> process_group_;
+  std::vector<int64_t> owners_;
+  std::unique_ptr<Inner> shard_;
+  GradNorms whole_model_norms_;
+  c10::optional<double> last_norm_;
+  int64_t skipped_steps_ = 0;
+};
+
+}  // namespace adaptive

@@ -1,0 +1,260 @@
+// ShardedOptimizer (ZeRO stage 1): ranks are threads here, each with its own
+// Gloo process group over loopback (a shared in-memory store), so the test
+// runs the real collectives in one bounded process. Every rank feeds the
+// same gradients (as after an allreduce); the sharded step must then equal
+// the unsharded optimizer's step bit for bit: each parameter is updated by
+// the same rule on its owner, and the clipping norm is the whole model's,
+// reduced in the same order. Also: state memory per rank, empty shards,
+// save/load per rank, schedulers, refusals.
+
+#include "optim/optim.h"
+#include "optim/sharded.h"
+
+#include <gtest/gtest.h>
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using Group = c10::intrusive_ptr<c10d::ProcessGroup>;
+
+// Runs body(rank, group) on `world` threads with one Gloo group each; rethrows
+// the first exception of any rank.
+void run_ranks(int world, const std::function<void(int, Group)>& body) {
+  auto store = c10::make_intrusive<c10d::HashStore>();
+  std::vector<std::thread> threads;
+  std::exception_ptr error;
+  std::mutex mutex;
+  for (int rank = 0; rank < world; ++rank) {
+    threads.emplace_back([&, rank] {
+      try {
+        auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(30));
+        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+        Group group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+        body(rank, group);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// A model of tensors of uneven sizes (so shards are uneven too), the same on every rank.
+std::vector<torch::Tensor> make_params(torch::Dtype dtype = torch::kFloat32) {
+  std::vector<torch::Tensor> params;
+  const std::vector<std::vector<int64_t>> shapes = {{300, 20}, {20}, {20, 50}, {50}, {7}, {1}, {3, 3, 3}, {1000}};
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(100 + i);
+    params.push_back(at::randn(shapes[i], gen, torch::TensorOptions().dtype(dtype)).requires_grad_());
+  }
+  return params;
+}
+
+// Step k's gradient of every parameter: deterministic, identical on every rank.
+void set_grads(const std::vector<torch::Tensor>& params, int step, bool poison = false) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto g = torch::sin(params[i].detach() * (step + 1) + static_cast<double>(i)) * (1.0 + step % 3);
+    if (poison && i == 4) g.view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
+    params[i].mutable_grad() = g;
+  }
+}
+
+std::vector<torch::optim::OptimizerParamGroup> two_groups(const std::vector<torch::Tensor>& params,
+                                                          std::unique_ptr<torch::optim::OptimizerOptions> second) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>(params.begin(), params.begin() + 4));
+  groups.emplace_back(std::vector<torch::Tensor>(params.begin() + 4, params.end()), std::move(second));
+  return groups;
+}
+
+// Trains `steps` steps sharded on `world` ranks and unsharded, and checks
+// that every rank ends with the unsharded parameters, bit for bit.
+template <class Opt>
+void expect_equal_to_unsharded(int world, const typename Opt::Options& options, bool two, int steps = 12,
+                               int poison_step = -1) {
+  auto reference = make_params();
+  auto second = [&] {  // the second group: the same options at half the learning rate
+    auto o = std::make_unique<typename Opt::Options>(options);
+    o->lr(o->lr() * 0.5);
+    return o;
+  };
+  std::unique_ptr<Opt> unsharded =
+      two ? std::make_unique<Opt>(two_groups(reference, second()), options) : std::make_unique<Opt>(reference, options);
+  std::vector<double> norms;
+  for (int s = 0; s < steps; ++s) {
+    set_grads(reference, s, s == poison_step);
+    unsharded->step();
+    norms.push_back(unsharded->last_grad_norm().value_or(-1));
+  }
+  run_ranks(world, [&](int rank, Group group) {
+    auto params = make_params();
+    adaptive::ShardedOptimizer<Opt> sharded =
+        two ? adaptive::ShardedOptimizer<Opt>(two_groups(params, second()), options, group)
+            : adaptive::ShardedOptimizer<Opt>(params, options, group);
+    for (int s = 0; s < steps; ++s) {
+      set_grads(params, s, s == poison_step);
+      sharded.step();
+      EXPECT_EQ(sharded.last_grad_norm().value_or(-1), norms[s]) << "rank " << rank << " step " << s;
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      EXPECT_TRUE(torch::equal(params[i], reference[i])) << "rank " << rank << " parameter " << i << " max diff "
+                                                         << (params[i] - reference[i]).abs().max().item<double>();
+    }
+    EXPECT_EQ(sharded.skipped_steps(), unsharded->skipped_steps());
+  });
+}
+
+TEST(Sharded, AdamEqualsUnshardedBitForBit) {
+  for (int world : {1, 2, 3}) {
+    expect_equal_to_unsharded<adaptive::Adam>(world, adaptive::AdamOptions(0.01).amsgrad(true), false);
+    expect_equal_to_unsharded<adaptive::Adam>(
+        world, adaptive::AdamOptions(0.01).weight_decay(0.1).decoupled_weight_decay(true).clip_grad_norm(0.5), true);
+  }
+}
+
+TEST(Sharded, RMSpropEqualsUnshardedBitForBit) {
+  for (int world : {2, 3}) {
+    expect_equal_to_unsharded<adaptive::RMSprop>(world, adaptive::RMSpropOptions(0.01).centered(true).momentum(0.9),
+                                                 false);
+    expect_equal_to_unsharded<adaptive::RMSprop>(
+        world, adaptive::RMSpropOptions(0.01).clip_grad_value(0.3).clip_grad_norm(1.0).fused(false), true);
+  }
+}
+
+TEST(Sharded, AdagradEqualsUnshardedBitForBit) {
+  for (int world : {2, 3}) {
+    expect_equal_to_unsharded<adaptive::Adagrad>(world, adaptive::AdagradOptions(0.1).lr_decay(0.01), false);
+    expect_equal_to_unsharded<adaptive::Adagrad>(world, adaptive::AdagradOptions(0.1).clip_grad_norm(0.1), true);
+  }
+}
+
+// A NaN in one shard skips the whole group on every rank, as unsharded.
+TEST(Sharded, SkipNonfiniteSkipsTheGroupOnEveryRank) {
+  expect_equal_to_unsharded<adaptive::Adam>(
+      2, adaptive::AdamOptions(0.01).skip_nonfinite(true).clip_grad_norm(1.0), true, 8, /*poison_step=*/3);
+}
+
+TEST(Sharded, StateMemoryPerRankIsAboutOneNth) {
+  // A model of 20 tensors of 100..2000 elements (21,000 in all).
+  auto model = [] {
+    std::vector<torch::Tensor> params;
+    for (int64_t i = 1; i <= 20; ++i) params.push_back(torch::ones({i * 100}, torch::requires_grad()));
+    return params;
+  };
+  const int64_t total = 2 * 21000 * 4;  // Adam: exp_avg and exp_avg_sq, float32
+  for (int world : {2, 4}) {
+    std::vector<int64_t> bytes(world);
+    run_ranks(world, [&](int rank, Group group) {
+      auto params = model();
+      adaptive::ShardedOptimizer<adaptive::Adam> sharded(params, adaptive::AdamOptions(0.01), group);
+      set_grads(params, 0);
+      sharded.step();
+      bytes[rank] = sharded.local_state_bytes();
+    });
+    int64_t sum = 0;
+    for (int r = 0; r < world; ++r) {
+      sum += bytes[r];
+      EXPECT_NEAR(static_cast<double>(bytes[r]) / total, 1.0 / world, 0.02) << "world " << world << " rank " << r;
+      std::printf("world %d rank %d: %lld of %lld state bytes (%.1f%%)\n", world, r, static_cast<long long>(bytes[r]),
+                  static_cast<long long>(total), 100.0 * bytes[r] / total);
+    }
+    EXPECT_EQ(sum, total);  // nothing duplicated, nothing missing
+  }
+}
+
+TEST(Sharded, MoreRanksThanParametersLeavesSomeShardsEmpty) {
+  auto reference = std::vector<torch::Tensor>{torch::linspace(0, 1, 5).requires_grad_(), torch::ones({2}).requires_grad_()};
+  adaptive::RMSprop unsharded(reference, adaptive::RMSpropOptions(0.1));
+  for (int s = 0; s < 3; ++s) {
+    set_grads(reference, s);
+    unsharded.step();
+  }
+  run_ranks(3, [&](int rank, Group group) {
+    auto params = std::vector<torch::Tensor>{torch::linspace(0, 1, 5).requires_grad_(), torch::ones({2}).requires_grad_()};
+    adaptive::ShardedOptimizer<adaptive::RMSprop> sharded(params, adaptive::RMSpropOptions(0.1), group);
+    EXPECT_EQ(sharded.shard_optimizer() == nullptr, rank == 2);
+    for (int s = 0; s < 3; ++s) {
+      set_grads(params, s);
+      sharded.step();
+    }
+    for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], reference[i])) << rank;
+  });
+}
+
+TEST(Sharded, EachRankSavesAndLoadsItsShardAndResumesExactly) {
+  const std::string dir = ::testing::TempDir();
+  auto reference = make_params();
+  adaptive::Adam unsharded(reference, adaptive::AdamOptions(0.01).amsgrad(true));
+  torch::optim::StepLR unsharded_lr(unsharded, 4, 0.5);
+  for (int s = 0; s < 16; ++s) {
+    set_grads(reference, s);
+    unsharded.step();
+    unsharded_lr.step();
+  }
+  run_ranks(2, [&](int rank, Group group) {
+    const std::string path = dir + "/shard" + std::to_string(rank) + ".pt";
+    auto params = make_params();
+    double saved_lr = 0;
+    {
+      adaptive::ShardedOptimizer<adaptive::Adam> sharded(params, adaptive::AdamOptions(0.01).amsgrad(true), group);
+      torch::optim::StepLR lr(sharded, 4, 0.5);
+      for (int s = 0; s < 8; ++s) {
+        set_grads(params, s);
+        sharded.step();
+        lr.step();
+      }
+      torch::save(sharded, path);
+      saved_lr = sharded.param_groups()[0].options().get_lr();
+    }
+    // A fresh optimizer with the default lr: load restores the scheduled one.
+    adaptive::ShardedOptimizer<adaptive::Adam> resumed(params, adaptive::AdamOptions(0.01).amsgrad(true), group);
+    torch::load(resumed, path);
+    EXPECT_NE(saved_lr, 0.01);
+    EXPECT_EQ(resumed.param_groups()[0].options().get_lr(), saved_lr);
+    torch::optim::StepLR lr(resumed, 4, 0.5);
+    for (int s = 0; s < 8; ++s) lr.step();  // the scheduler's own count, replayed
+    resumed.param_groups()[0].options().set_lr(saved_lr);
+    for (int s = 8; s < 16; ++s) {
+      set_grads(params, s);
+      resumed.step();
+      lr.step();
+    }
+    for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], reference[i])) << rank << " " << i;
+
+    // The other rank's file: refused, nothing changed.
+    const std::string other = dir + "/shard" + std::to_string(1 - rank) + ".pt";
+    try {
+      torch::load(resumed, other);
+      ADD_FAILURE() << "loaded another rank's shard";
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("holds the shard of rank " + std::to_string(1 - rank)), std::string::npos);
+    }
+  });
+}
+
+TEST(Sharded, BadInputIsRefusedOnEveryRank) {
+  run_ranks(2, [&](int, Group group) {
+    EXPECT_THROW(adaptive::ShardedOptimizer<adaptive::Adam>(std::vector<torch::Tensor>{}, {}, group), c10::Error);
+    EXPECT_THROW(adaptive::ShardedOptimizer<adaptive::Adam>(make_params(), adaptive::AdamOptions(-1), group),
+                 c10::Error);
+    auto params = make_params();
+    adaptive::ShardedOptimizer<adaptive::Adam> sharded(params, {}, group);
+    set_grads(params, 0);
+    params[5].mutable_grad() = torch::ones({2});  // wrong shape, in one rank's shard only
+    // Every rank refuses (the check covers the whole model), so none waits in the broadcast.
+    EXPECT_THROW(sharded.step(), c10::Error);
+  });
+}
+
+}  // namespace
