@@ -57,9 +57,15 @@ int main(int argc, char** argv) {
   examples::add_run_flags(app, run_flags, /*with_csv=*/true);
   examples::CheckpointFlags checkpoint;
   examples::add_checkpoint_flags(app, checkpoint, "epoch");
+  examples::DistributedFlags distributed_flags;
+  examples::add_distributed_flags(app, distributed_flags);
+  std::string save_params;
+  app.add_option("--save-params", save_params, "write the final parameters here (raw float64, for comparisons)");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
+    const examples::Distributed dist(distributed_flags);
+    if (!dist.is_root()) run_flags.summary = run_flags.csv = save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
     const double lr = flags.lr.value_or(kDefaultLr.at(flags.optimizer));
     const std::string dir = examples::user_path(data_dir);
@@ -80,20 +86,24 @@ int main(int argc, char** argv) {
       examples::Run run;
       run.impl = impl;
       run.model = examples::wrap(module);
-      run.optimizer = examples::make_optimizer(flags, impl, run.model.parameters(), lr);
+      run.optimizer = examples::make_optimizer(flags, impl, run.model.parameters(), lr, dist.shard_group());
       runs.push_back(std::move(run));
     }
-    std::printf("mnist: %s, %s, lr %g, batch %lld, %lld train / %lld test images from %s, %s\n", model_name.c_str(),
-                flags.optimizer.c_str(), lr, static_cast<long long>(batch_size), static_cast<long long>(train_size),
-                static_cast<long long>(test_set.images().size(0)), dir.c_str(), run_flags.device.c_str());
+    if (dist.is_root()) {
+      std::printf("mnist: %s, %s, lr %g, batch %lld, %lld train / %lld test images from %s, %s, %s\n",
+                  model_name.c_str(), flags.optimizer.c_str(), lr, static_cast<long long>(batch_size),
+                  static_cast<long long>(train_size), static_cast<long long>(test_set.images().size(0)), dir.c_str(),
+                  run_flags.device.c_str(), dist.describe().c_str());
+    }
 
     // What a checkpoint must agree on to be resumed (not --epochs or --max-steps: a run may be extended).
     nlohmann::json config = examples::config_of(flags, lr);
     config.update({{"example", "mnist"}, {"model", model_name}, {"data", dir}, {"train_images", train_size},
                    {"batch_size", batch_size}, {"seed", seed}, {"lr_gamma", lr_gamma}, {"device", run_flags.device}});
+    if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
     std::vector<torch::optim::StepLR> schedules;
     for (auto& run : runs) schedules.emplace_back(*run.optimizer, /*step_size=*/1, lr_gamma);
-    const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs);
+    const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs, dist);
     // A scheduler counts its steps (StepLR leaves the first one out): replay
     // them so that it continues as if it had run, keeping the checkpoint's rates.
     for (size_t i = 0; i < runs.size() && done > 0; ++i) {
@@ -110,12 +120,21 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < runs.size(); ++i) {
         torch::manual_seed(seed * 1000003 + epoch);  // same shuffling and dropout for every implementation
         examples::train_epoch(runs[i], *loader, static_cast<int>(epoch), batches_per_epoch, flags, test_set, device,
-                              max_steps, csv);
+                              max_steps, csv, dist);
         schedules[i].step();
       }
-      examples::print_epoch(runs);
-      examples::save_runs(examples::user_path(checkpoint.checkpoint), config, runs, epoch, csv);
+      if (dist.is_root()) examples::print_epoch(runs);
+      examples::save_runs(examples::user_path(checkpoint.checkpoint), config, runs, epoch, csv, dist);
     }
+
+    // Optimizer state held by each rank, and by all of them together.
+    const int64_t state_bytes = examples::optimizer_state_bytes(*runs.front().optimizer);
+    const double all_state_bytes = dist.sum(static_cast<double>(state_bytes));
+    if (dist.world_size() > 1 && state_bytes >= 0) {
+      std::printf("optimizer state on rank %lld: %.2f MB (all ranks: %.2f MB)\n", static_cast<long long>(dist.rank()),
+                  static_cast<double>(state_bytes) / 1e6, all_state_bytes / 1e6);
+    }
+    if (!save_params.empty()) examples::save_params_raw(examples::user_path(save_params), runs.front().model.parameters());
 
     if (!run_flags.summary.empty()) {
       auto doc = examples::summary_of(runs, flags, lr);
@@ -124,6 +143,10 @@ int main(int argc, char** argv) {
       doc["data"] = dir;
       doc["batch_size"] = batch_size;
       doc["lr_gamma"] = lr_gamma;
+      doc["world_size"] = dist.world_size();
+      doc["sharded"] = dist.sharded();
+      doc["optimizer_state_bytes_rank0"] = state_bytes;
+      doc["optimizer_state_bytes_all_ranks"] = all_state_bytes;
       examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {

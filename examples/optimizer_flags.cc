@@ -1,6 +1,7 @@
 #include "examples/optimizer_flags.h"
 
 #include "optim/optim.h"
+#include "optim/sharded.h"
 
 #include <cstdio>
 #include <stdexcept>
@@ -82,41 +83,80 @@ void require_default_bias_correction(const OptimizerFlags& flags, const char* bu
                                 " has no such option (it is always " + builtin_has + "); use --impl adaptive");
   }
 }
+
+// adaptive's optimizer, whole or sharded over `group`.
+template <class Opt>
+std::unique_ptr<torch::optim::Optimizer> adaptive_optimizer(std::vector<torch::Tensor> params,
+                                                            const typename Opt::Options& options,
+                                                            const c10::intrusive_ptr<c10d::ProcessGroup>& group) {
+  if (group) return std::make_unique<adaptive::ShardedOptimizer<Opt>>(std::move(params), options, group);
+  return std::make_unique<Opt>(std::move(params), options);
+}
 }  // namespace
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& flags, const std::string& impl,
-                                                        std::vector<torch::Tensor> params, double lr) {
+                                                        std::vector<torch::Tensor> params, double lr,
+                                                        const c10::intrusive_ptr<c10d::ProcessGroup>& shard_over) {
   const bool builtin = impl == "builtin";
+  if (builtin && shard_over) {
+    throw std::invalid_argument("--shard: torch::optim's optimizers cannot be sharded; use --impl adaptive");
+  }
   if (flags.optimizer == "adam") {
     if (builtin) {
       require_default_bias_correction(flags, "on");
       return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
     }
-    return std::make_unique<adaptive::Adam>(params, adaptive::AdamOptions(lr)
-                                                        .bias_correction(flags.bias_correction != "off")
-                                                        .clip_grad_norm(flags.clip_grad_norm)
-                                                        .clip_grad_value(flags.clip_grad_value));
+    return adaptive_optimizer<adaptive::Adam>(params,
+                                              adaptive::AdamOptions(lr)
+                                                  .bias_correction(flags.bias_correction != "off")
+                                                  .clip_grad_norm(flags.clip_grad_norm)
+                                                  .clip_grad_value(flags.clip_grad_value),
+                                              shard_over);
   }
   if (flags.optimizer == "rmsprop") {
     if (builtin) {
       require_default_bias_correction(flags, "off");
       return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(lr));
     }
-    return std::make_unique<adaptive::RMSprop>(params, adaptive::RMSpropOptions(lr)
-                                                           .bias_correction(flags.bias_correction == "on")
-                                                           .clip_grad_norm(flags.clip_grad_norm)
-                                                           .clip_grad_value(flags.clip_grad_value));
+    return adaptive_optimizer<adaptive::RMSprop>(params,
+                                                 adaptive::RMSpropOptions(lr)
+                                                     .bias_correction(flags.bias_correction == "on")
+                                                     .clip_grad_norm(flags.clip_grad_norm)
+                                                     .clip_grad_value(flags.clip_grad_value),
+                                                 shard_over);
   }
   if (flags.optimizer == "adagrad") {
     if (flags.bias_correction != "default") {
       throw std::invalid_argument("--bias-correction: Adagrad has no bias correction");
     }
     if (builtin) return std::make_unique<torch::optim::Adagrad>(params, torch::optim::AdagradOptions(lr));
-    return std::make_unique<adaptive::Adagrad>(params, adaptive::AdagradOptions(lr)
-                                                           .clip_grad_norm(flags.clip_grad_norm)
-                                                           .clip_grad_value(flags.clip_grad_value));
+    return adaptive_optimizer<adaptive::Adagrad>(
+        params, adaptive::AdagradOptions(lr).clip_grad_norm(flags.clip_grad_norm).clip_grad_value(flags.clip_grad_value),
+        shard_over);
   }
   throw std::invalid_argument("unknown --optimizer " + flags.optimizer);
+}
+
+namespace {
+template <class Opt>
+bool add_state_bytes(const torch::optim::Optimizer& optimizer, int64_t& bytes) {
+  if (const auto* sharded = dynamic_cast<const adaptive::ShardedOptimizer<Opt>*>(&optimizer)) {
+    bytes = sharded->local_state_bytes();
+    return true;
+  }
+  if (const auto* whole = dynamic_cast<const Opt*>(&optimizer)) {
+    bytes = adaptive::state_bytes<typename Opt::State>(whole->state());
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {
+  int64_t bytes = -1;
+  add_state_bytes<adaptive::Adam>(optimizer, bytes) || add_state_bytes<adaptive::RMSprop>(optimizer, bytes) ||
+      add_state_bytes<adaptive::Adagrad>(optimizer, bytes);
+  return bytes;
 }
 
 void clip_before_step(const OptimizerFlags& flags, const std::string& impl, const std::vector<torch::Tensor>& params) {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/torch.h>
 
 #include <memory>
@@ -54,11 +55,17 @@ nlohmann::json config_of(const OptimizerFlags& flags, double lr);
 // The implementations --impl asks for, in order: {"adaptive"}, {"builtin"} or both.
 std::vector<std::string> implementations(const OptimizerFlags& flags);
 
-// Builds the optimizer; `impl` is "adaptive" or "builtin". Throws
+// Builds the optimizer; `impl` is "adaptive" or "builtin". With `shard_over`,
+// adaptive's optimizer is wrapped in ShardedOptimizer over that group. Throws
 // std::invalid_argument for a combination the built-in cannot express
-// (e.g. --bias-correction off with the built-in Adam).
+// (e.g. --bias-correction off with the built-in Adam, or sharding).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& flags, const std::string& impl,
-                                                        std::vector<torch::Tensor> params, double lr);
+                                                        std::vector<torch::Tensor> params, double lr,
+                                                        const c10::intrusive_ptr<c10d::ProcessGroup>& shard_over = {});
+
+// Bytes of optimizer state this process holds (for a ShardedOptimizer: its
+// shard's); -1 for torch::optim's optimizers.
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer);
 
 // For the built-in: clip_grad_value_ then clip_grad_norm_, as a user would
 // call them before step(). adaptive clips inside step(); this is a no-op then.

@@ -9,6 +9,7 @@
 // full batch, w = b = 0 at the start.
 
 #include "examples/checkpoint.h"
+#include "examples/distributed.h"
 #include "examples/optimizer_flags.h"
 #include "examples/paths.h"
 #include "examples/report.h"
@@ -57,8 +58,10 @@ struct Run {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
 };
 
-torch::Tensor loss_of(const Run& run, const Data& data) {
-  return 0.5 * (run.params[0] * data.x + run.params[1] - data.y).pow(2).mean();
+// ½·Σ(ŷ − y)² over `part` of the data, divided by the size of all of it:
+// the ranks' parts add up to the loss (and gradient) of the whole batch.
+torch::Tensor loss_of(const Run& run, const Data& part, int64_t total) {
+  return 0.5 * (run.params[0] * part.x + run.params[1] - part.y).pow(2).sum() / static_cast<double>(total);
 }
 
 }  // namespace
@@ -83,9 +86,15 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  examples::DistributedFlags distributed_flags;
+  examples::add_distributed_flags(app, distributed_flags);
+  std::string save_params;
+  app.add_option("--save-params", save_params, "write the final parameters here (raw float64, for comparisons)");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
+    const examples::Distributed dist(distributed_flags);
+    if (!dist.is_root()) run_flags.summary = run_flags.csv = save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
     const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
     const Defaults defaults = kDefaults.at(flags.optimizer);
@@ -99,22 +108,28 @@ int main(int argc, char** argv) {
       for (int i = 0; i < 2; ++i) {
         run.params.push_back(torch::zeros({1}, torch::TensorOptions().dtype(dtype).device(device).requires_grad(true)));
       }
-      run.optimizer = examples::make_optimizer(flags, impl, run.params, lr);
+      run.optimizer = examples::make_optimizer(flags, impl, run.params, lr, dist.shard_group());
       runs.push_back(std::move(run));
     }
+    const int64_t n = data.x.size(0);
+    const auto [begin, end] = dist.share(n);
+    const Data part{data.x.slice(0, begin, end), data.y.slice(0, begin, end)};
 
     // What a checkpoint must agree on to be resumed (not --steps: a run may be extended).
     nlohmann::json config = examples::config_of(flags, lr);
     config.update({{"example", "regression"}, {"data", data_kind}, {"dtype", dtype_name}, {"device", run_flags.device}});
+    if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
+    const std::string checkpoint_file = dist.checkpoint_path(examples::user_path(checkpoint.checkpoint));
     int64_t done = 0;
     if (!checkpoint.resume.empty()) {
-      examples::CheckpointReader reader(examples::user_path(checkpoint.resume), config);
+      examples::CheckpointReader reader(dist.checkpoint_path(examples::user_path(checkpoint.resume)), config);
       for (auto& run : runs) {
         const auto progress = reader.restore_run(run.impl, run.params, *run.optimizer);
         done = progress.at("steps");
         run.seconds = progress.at("seconds");
       }
-      std::printf("resumed from %s after step %lld\n", checkpoint.resume.c_str(), static_cast<long long>(done));
+      dist.check_same_everywhere(done, "step");
+      if (dist.is_root()) std::printf("resumed from %s after step %lld\n", checkpoint.resume.c_str(), static_cast<long long>(done));
     }
     examples::CsvLog csv(examples::user_path(run_flags.csv), checkpoint.resume.empty() ? -1 : done);
 
@@ -123,24 +138,28 @@ int main(int argc, char** argv) {
       for (auto& run : runs) {
         const auto start = std::chrono::steady_clock::now();
         run.optimizer->zero_grad();
-        auto loss = loss_of(run, data);
+        auto loss = loss_of(run, part, n);
         loss.backward();
+        const double global_loss = dist.sum_gradients(run.params, loss);  // the whole batch's gradient on every rank
         examples::clip_before_step(flags, run.impl, run.params);
         run.optimizer->step();
         run.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        csv.add(step, run.impl, loss.item<double>());  // the loss that produced this step's gradient
+        csv.add(step, run.impl, global_loss);  // the loss that produced this step's gradient
       }
-      if (!checkpoint.checkpoint.empty() && (step % checkpoint_every == 0 || step == steps)) {
+      if (!checkpoint_file.empty() && dist.writes_checkpoints() && (step % checkpoint_every == 0 || step == steps)) {
         csv.flush();
         examples::CheckpointWriter writer(config);
         for (const auto& run : runs) writer.add_run(run.impl, run.params, *run.optimizer, {{"steps", step}, {"seconds", run.seconds}});
-        writer.save(examples::user_path(checkpoint.checkpoint));
+        writer.save(checkpoint_file);
       }
     }
-    for (auto& run : runs) run.final_loss = loss_of(run, data).item<double>();
+    for (auto& run : runs) run.final_loss = loss_of(run, data, n).item<double>();
+    if (!save_params.empty()) examples::save_params_raw(examples::user_path(save_params), runs.front().params);
+    if (!dist.is_root()) return 0;
 
-    std::printf("regression: %s data, %s, lr %g, %lld steps, %s on %s\n", data_kind.c_str(), flags.optimizer.c_str(),
-                lr, static_cast<long long>(steps), dtype_name.c_str(), run_flags.device.c_str());
+    std::printf("regression: %s data, %s, lr %g, %lld steps, %s on %s, %s\n", data_kind.c_str(),
+                flags.optimizer.c_str(), lr, static_cast<long long>(steps), dtype_name.c_str(), run_flags.device.c_str(),
+                dist.describe().c_str());
     std::printf("  %-9s %14s %12s %12s %9s\n", "impl", "final loss", "w", "b", "seconds");
     for (const auto& r : runs) {
       std::printf("  %-9s %14.6e %12.6f %12.6f %9.3f\n", r.impl.c_str(), r.final_loss,

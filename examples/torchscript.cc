@@ -90,23 +90,24 @@ int main(int argc, char** argv) {
     nlohmann::json config = examples::config_of(flags, lr);
     config.update({{"example", "torchscript"}, {"module", module_file}, {"data", dir}, {"batch_size", batch_size},
                    {"seed", seed}, {"device", run_flags.device}});
-    const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs);
+    const examples::Distributed single_process;  // this example runs in one process
+    const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs, single_process);
     for (int64_t epoch = done + 1; epoch <= epochs; ++epoch) {
       if (max_steps > 0 && runs.front().steps >= max_steps) break;
       for (auto& run : runs) {
         torch::manual_seed(seed * 1000003 + epoch);
         examples::train_epoch(run, *loader, static_cast<int>(epoch), batches_per_epoch, flags, test_set, device,
-                              max_steps, no_csv);
+                              max_steps, no_csv, single_process);
       }
       examples::print_epoch(runs);
-      examples::save_runs(examples::user_path(checkpoint.checkpoint), config, runs, epoch, no_csv);
+      examples::save_runs(examples::user_path(checkpoint.checkpoint), config, runs, epoch, no_csv, single_process);
     }
 
     // Save the first run's module, load the file again, and measure what was saved.
     const std::string out = examples::user_path(out_path);
     modules.front()->save(out);
     auto reloaded = std::make_shared<torch::jit::Module>(torch::jit::load(out, device));
-    const double reloaded_accuracy = examples::test_accuracy(wrap(reloaded), test_set, device);
+    const double reloaded_accuracy = examples::test_accuracy(wrap(reloaded), test_set, device, single_process);
     std::printf("saved %s; reloaded: test accuracy %.2f%% (before saving: %.2f%%)\n", out.c_str(), reloaded_accuracy,
                 runs.front().history.back().test_accuracy);
 

@@ -21,8 +21,11 @@ namespace {
 nlohmann::json to_json(const std::vector<EpochStats>& history) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : history) {
-    out.push_back(
-        {{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"test_accuracy", s.test_accuracy}, {"seconds", s.seconds}});
+    out.push_back({{"epoch", s.epoch},
+                   {"train_loss", s.train_loss},
+                   {"test_accuracy", s.test_accuracy},
+                   {"seconds", s.seconds},
+                   {"images_per_second", s.images_per_second}});
   }
   return out;
 }
@@ -35,6 +38,7 @@ std::vector<EpochStats> history_of(const nlohmann::json& doc) {
     s.train_loss = e.at("train_loss");
     s.test_accuracy = e.at("test_accuracy");
     s.seconds = e.at("seconds");
+    s.images_per_second = e.value("images_per_second", 0.0);
     history.push_back(s);
   }
   return history;
@@ -43,20 +47,21 @@ std::vector<EpochStats> history_of(const nlohmann::json& doc) {
 }  // namespace
 
 void save_runs(const std::string& path, const nlohmann::json& config, const std::vector<Run>& runs, int64_t epoch,
-               CsvLog& csv) {
-  if (path.empty()) return;
+               CsvLog& csv, const Distributed& dist) {
+  if (path.empty() || !dist.writes_checkpoints()) return;
   csv.flush();
   CheckpointWriter writer(config);
   for (const auto& run : runs) {
     writer.add_run(run.impl, run.model.tensors(), *run.optimizer,
                    {{"epoch", epoch}, {"steps", run.steps}, {"history", to_json(run.history)}});
   }
-  writer.save(path);
+  writer.save(dist.checkpoint_path(path));
 }
 
-int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::vector<Run>& runs) {
+int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::vector<Run>& runs,
+                    const Distributed& dist) {
   if (path.empty()) return 0;
-  CheckpointReader reader(path, config);
+  CheckpointReader reader(dist.checkpoint_path(path), config);
   int64_t epoch = 0;
   for (auto& run : runs) {
     const auto progress = reader.restore_run(run.impl, run.model.tensors(), *run.optimizer);
@@ -64,26 +69,31 @@ int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::
     run.steps = progress.at("steps");
     run.history = history_of(progress.at("history"));
   }
-  std::printf("resumed from %s after epoch %lld (%lld steps)\n", path.c_str(), static_cast<long long>(epoch),
-              static_cast<long long>(runs.front().steps));
+  dist.check_same_everywhere(epoch, "epoch");
+  if (dist.is_root()) {
+    std::printf("resumed from %s after epoch %lld (%lld steps)\n", path.c_str(), static_cast<long long>(epoch),
+                static_cast<long long>(runs.front().steps));
+  }
   return epoch;
 }
 
-double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device) {
+double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device, const Distributed& dist) {
   torch::NoGradGuard no_grad;
   model.set_training(false);
   int64_t correct = 0;
   const int64_t n = test.images().size(0);
-  for (int64_t start = 0; start < n; start += 1000) {
-    const int64_t end = std::min(n, start + 1000);
+  const auto [first, last] = dist.share(n);
+  for (int64_t start = first; start < last; start += 1000) {
+    const int64_t end = std::min(last, start + 1000);
     const auto out = model.forward(test.images().slice(0, start, end).to(device));
     correct += out.argmax(1).eq(test.labels().slice(0, start, end).to(device)).sum().item<int64_t>();
   }
   model.set_training(true);
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(n, 1));
+  return 100.0 * dist.sum(static_cast<double>(correct)) / static_cast<double>(std::max<int64_t>(n, 1));
 }
 
-Progress::Progress(std::string label, int64_t total) : label_(std::move(label)), total_(total), tty_(isatty(1)) {}
+Progress::Progress(std::string label, int64_t total, bool show)
+    : label_(std::move(label)), total_(total), tty_(show && isatty(1)) {}
 
 void Progress::update(int64_t done, double mean_loss) {
   if (!tty_ || (done % 10 != 0 && done != total_)) return;

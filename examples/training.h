@@ -3,6 +3,7 @@
 // loader, test accuracy, and a progress bar when stdout is a terminal.
 
 #include "examples/checkpoint.h"
+#include "examples/distributed.h"
 #include "examples/idx_dataset.h"
 #include "examples/optimizer_flags.h"
 #include "examples/report.h"
@@ -31,10 +32,12 @@ Model wrap(torch::nn::AnyModule module);
 struct EpochStats {
   int epoch = 0;
   double train_loss = 0, test_accuracy = 0, seconds = 0;
+  double images_per_second = 0;  // training images (all ranks together) per second of the epoch
 };
 
-// Percentage of `test` classified correctly, in eval mode.
-double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device);
+// Percentage of `test` classified correctly, in eval mode; each rank
+// evaluates its share of the test set.
+double test_accuracy(const Model& model, const IdxDataset& test, torch::Device device, const Distributed& dist);
 
 // One run: a model, its optimizer and what it has done so far.
 struct Run {
@@ -47,7 +50,7 @@ struct Run {
 
 class Progress {
  public:
-  Progress(std::string label, int64_t total);
+  Progress(std::string label, int64_t total, bool show);
   void update(int64_t done, double mean_loss);
   ~Progress();
 
@@ -59,47 +62,60 @@ class Progress {
 
 // Trains `run` for one epoch over `loader` (stopping early once run.steps
 // reaches max_steps > 0), then measures test accuracy and appends the stats.
+// With several ranks each computes on its share of every batch and the
+// gradients are summed, so every step is the whole batch's.
 template <class Loader>
 void train_epoch(Run& run, Loader& loader, int epoch, int64_t batches_per_epoch, const OptimizerFlags& flags,
-                 const IdxDataset& test, torch::Device device, int64_t max_steps, CsvLog& csv) {
+                 const IdxDataset& test, torch::Device device, int64_t max_steps, CsvLog& csv,
+                 const Distributed& dist) {
   const auto start = std::chrono::steady_clock::now();
-  Progress progress("epoch " + std::to_string(epoch) + " " + run.impl, batches_per_epoch);
+  Progress progress("epoch " + std::to_string(epoch) + " " + run.impl, batches_per_epoch, dist.is_root());
   double loss_sum = 0;
-  int64_t batches = 0;
+  int64_t batches = 0, images = 0;
   run.model.set_training(true);
   for (auto& batch : loader) {
     if (max_steps > 0 && run.steps >= max_steps) break;
     run.optimizer->zero_grad();
-    const torch::Tensor loss = torch::nll_loss(run.model.forward(batch.data.to(device)), batch.target.to(device));
+    const int64_t n = batch.data.size(0);
+    const auto [begin, end] = dist.share(n);
+    // Σ of this rank's per-example losses / the whole batch's size: summed over the ranks, the batch mean.
+    const torch::Tensor output = run.model.forward(batch.data.slice(0, begin, end).to(device));
+    const torch::Tensor loss =
+        torch::nll_loss(output, batch.target.slice(0, begin, end).to(device), {}, at::Reduction::Sum) /
+        static_cast<double>(n);
     loss.backward();
+    const double l = dist.sum_gradients(run.model.parameters(), loss);
     clip_before_step(flags, run.impl, run.model.parameters());
     run.optimizer->step();
     ++run.steps;
-    const double l = loss.item<double>();
     loss_sum += l;
     csv.add(run.steps, run.impl, l);
     ++batches;
+    images += n;
     progress.update(batches, loss_sum / static_cast<double>(batches));
   }
   EpochStats stats;
   stats.epoch = epoch;
   stats.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(batches, 1));
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  stats.test_accuracy = test_accuracy(run.model, test, device);
+  stats.images_per_second = static_cast<double>(images) / std::max(stats.seconds, 1e-9);
+  stats.test_accuracy = test_accuracy(run.model, test, device, dist);
   run.history.push_back(stats);
 }
 
 // Prints one epoch: a line for a single run, a comparison row for two.
 void print_epoch(const std::vector<Run>& runs);
 
-// --checkpoint: saves every run after `epoch` to `path` (nothing when empty),
-// flushing the loss log first so it holds every row up to this point.
+// --checkpoint: saves every run after `epoch` to `path` (nothing when empty;
+// with several ranks see Distributed::checkpoint_path), flushing the loss log
+// first so it holds every row up to this point.
 void save_runs(const std::string& path, const nlohmann::json& config, const std::vector<Run>& runs, int64_t epoch,
-               CsvLog& csv);
+               CsvLog& csv, const Distributed& dist);
 
 // --resume: restores every run from `path` (models, optimizers, steps,
 // history, RNG) and returns the last epoch it completed; 0 when `path` is empty.
-int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::vector<Run>& runs);
+int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::vector<Run>& runs,
+                    const Distributed& dist);
 
 // The JSON summary both MNIST examples write.
 nlohmann::json summary_of(const std::vector<Run>& runs, const OptimizerFlags& flags, double lr);

@@ -1,24 +1,48 @@
 #include "optim/sharded.h"
 
 #include <map>
+#include <numeric>
 
 namespace adaptive {
 
-std::vector<int64_t> partition_by_size(const std::vector<int64_t>& numels, int64_t world_size) {
+std::vector<ShardPiece> partition_elements(const std::vector<int64_t>& numels, const std::vector<bool>& splittable,
+                                           int64_t world_size) {
   TORCH_CHECK(world_size >= 1, "adaptive::ShardedOptimizer: invalid world_size = ", world_size);
-  std::vector<size_t> order(numels.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return numels[a] > numels[b]; });
-  std::vector<int64_t> load(static_cast<size_t>(world_size), 0), owners(numels.size(), 0);
-  for (const size_t i : order) {
-    const auto lightest = std::min_element(load.begin(), load.end()) - load.begin();
-    owners[i] = lightest;
-    load[static_cast<size_t>(lightest)] += numels[i];
+  TORCH_INTERNAL_ASSERT(numels.size() == splittable.size());
+  const int64_t total = std::accumulate(numels.begin(), numels.end(), int64_t{0});
+  // Rank r owns the flat elements [start(r), start(r + 1)).
+  auto start = [&](int64_t r) { return r * (total / world_size) + std::min(r, total % world_size); };
+  auto owner_of = [&](int64_t element) {
+    int64_t r = 0;
+    while (r + 1 < world_size && start(r + 1) <= element) ++r;
+    return r;
+  };
+  std::vector<ShardPiece> pieces;
+  int64_t offset = 0;
+  for (size_t i = 0; i < numels.size(); ++i) {
+    const int64_t first = offset, last = offset + numels[i];
+    offset = last;
+    if (numels[i] == 0 || !splittable[i]) {
+      pieces.push_back({static_cast<int64_t>(i), 0, numels[i], numels[i] == 0 ? 0 : owner_of(first)});
+      continue;
+    }
+    for (int64_t at = first; at < last;) {
+      const int64_t r = owner_of(at);
+      const int64_t end = r + 1 < world_size ? std::min(last, start(r + 1)) : last;
+      pieces.push_back({static_cast<int64_t>(i), at - first, end - first, r});
+      at = end;
+    }
   }
-  return owners;
+  return pieces;
 }
 
 namespace detail {
+
+torch::Tensor piece_view(const torch::Tensor& param, const ShardPiece& piece) {
+  const torch::Tensor whole = param.detach();
+  if (piece.begin == 0 && piece.end == param.numel()) return whole;
+  return whole.reshape(-1).slice(0, piece.begin, piece.end);  // a view: splittable pieces are contiguous
+}
 
 void broadcast_from_owners(const std::vector<torch::Tensor>& params, const std::vector<int64_t>& owners,
                            c10d::ProcessGroup& group) {

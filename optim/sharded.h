@@ -5,12 +5,14 @@
 // In data-parallel training every rank holds the whole model and, after the
 // gradient allreduce, the whole (averaged) gradient; an unsharded optimizer
 // then keeps the whole state on every rank too: for Adam, two extra copies of
-// the model per rank. ShardedOptimizer<Adam> splits the parameters into one
-// shard per rank, keeps state only for the local shard, steps it, and
-// broadcasts each shard's updated parameters from its owner. State memory per
-// rank falls to about 1/N; every rank ends the step with the same parameters,
-// equal (bit for bit) to what the unsharded optimizer computes from the same
-// gradients.
+// the model per rank. ShardedOptimizer<Adam> splits the model's elements
+// (all parameters, flattened in group order) into N equal contiguous ranges,
+// one per rank; a parameter that straddles a boundary is split, so shards are
+// equal even when one tensor dominates the model. Each rank keeps state only
+// for its range, steps it, and broadcasts it to the others. State memory per
+// rank is 1/N; every rank ends the step with the same parameters, equal (bit
+// for bit) to what the unsharded optimizer computes from the same gradients:
+// the update rules are element-wise, so splitting a tensor changes nothing.
 //
 //   auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
 //   adaptive::ShardedOptimizer<adaptive::Adam> opt(model->parameters(), adaptive::AdamOptions(1e-3), pg);
@@ -43,16 +45,42 @@
 
 namespace adaptive {
 
-/// The rank that owns each of `numels.size()` parameters: largest first, each
-/// to the rank holding the fewest elements so far (ties: lowest rank), so
-/// shards are balanced by state size. Deterministic: every rank computes the
-/// same partition.
-std::vector<int64_t> partition_by_size(const std::vector<int64_t>& numels, int64_t world_size);
+/// A piece of a parameter: elements [begin, end) of parameter `param`
+/// (flattened, in group order), owned by rank `owner`.
+struct ShardPiece {
+  int64_t param, begin, end, owner;
+};
+
+/// Splits parameters of `numels` elements into `world_size` ranges of equal
+/// size (±1) in order; `splittable[i]` false keeps parameter i whole (with
+/// the rank that owns its first element). Deterministic: every rank computes
+/// the same pieces.
+std::vector<ShardPiece> partition_elements(const std::vector<int64_t>& numels, const std::vector<bool>& splittable,
+                                           int64_t world_size);
+
+/// Bytes held by the state tensors in `state` (an optimizer's state(), whose
+/// entries are `State`s): what an optimizer's state costs in memory.
+template <class State, class StateMap>
+int64_t state_bytes(const StateMap& state) {
+  int64_t bytes = 0;
+  for (const auto& entry : state) {
+    const auto& s = static_cast<const State&>(*entry.second);
+    detail::for_each_field<State>([&](const auto& fd) {
+      const auto& value = s.*(fd.member);
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
+        if (value.defined()) bytes += static_cast<int64_t>(value.nbytes());
+      }
+    });
+  }
+  return bytes;
+}
 
 namespace detail {
-// Broadcasts each rank's parameters from that rank (one flat buffer per rank and dtype).
-void broadcast_from_owners(const std::vector<torch::Tensor>& params, const std::vector<int64_t>& owners,
+// Broadcasts each rank's pieces from that rank (one flat buffer per rank and dtype).
+void broadcast_from_owners(const std::vector<torch::Tensor>& pieces, const std::vector<int64_t>& owners,
                            c10d::ProcessGroup& group);
+// The view of `param` a piece covers: the flat range, or the whole tensor.
+torch::Tensor piece_view(const torch::Tensor& param, const ShardPiece& piece);
 }  // namespace detail
 
 /// Optimizer state sharded across ranks (ZeRO stage 1) for adaptive::Adam,
@@ -75,6 +103,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     TORCH_CHECK(process_group_, "adaptive::ShardedOptimizer: process_group is null");
     Inner::check_options(defaults);
     std::vector<int64_t> numels;
+    std::vector<bool> splittable;
     for (const auto& group : param_groups) {
       auto options = group.has_options() ? group.options().clone()
                                          : static_cast<const torch::optim::OptimizerOptions&>(defaults).clone();
@@ -84,21 +113,26 @@ class ShardedOptimizer : public torch::optim::Optimizer {
         TORCH_CHECK(p.defined() && p.is_floating_point(),
                     "adaptive::ShardedOptimizer: every parameter must be a defined floating-point tensor");
         numels.push_back(p.numel());
+        splittable.push_back(p.is_contiguous());  // a flat view of the storage needs contiguity
       }
     }
     TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
-    owners_ = partition_by_size(numels, process_group_->getSize());
+    pieces_ = partition_elements(numels, splittable, process_group_->getSize());
 
-    // The shard: this rank's parameters, in the same groups (some possibly empty).
+    // The shard: views of this rank's pieces, in the same groups (some possibly empty).
+    const std::vector<torch::Tensor> params = all_params();
+    std::vector<std::vector<torch::Tensor>> mine(param_groups_.size());
+    std::vector<size_t> group_of;
+    for (const auto gi : c10::irange(param_groups_.size())) group_of.insert(group_of.end(), param_groups_[gi].params().size(), gi);
+    for (const auto& piece : pieces_) {
+      views_.push_back(detail::piece_view(params[piece.param], piece));
+      if (piece.owner == rank()) mine[group_of[piece.param]].push_back(views_.back());
+    }
     std::vector<ParamGroup> shard;
-    size_t k = 0, local = 0;
-    for (const auto& group : param_groups_) {
-      std::vector<torch::Tensor> mine;
-      for (const auto& p : group.params()) {
-        if (owners_[k++] == rank()) mine.push_back(p);
-      }
-      local += mine.size();
-      shard.emplace_back(std::move(mine), group.options().clone());
+    size_t local = 0;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      local += mine[gi].size();
+      shard.emplace_back(std::move(mine[gi]), param_groups_[gi].options().clone());
     }
     if (local > 0) {
       shard_ = std::make_unique<Inner>(std::move(shard), defaults);
@@ -131,24 +165,26 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     const std::vector<bool> skip = groups_to_skip();
     whole_model_norms_ = norms_of_whole_model(skip);
 
-    // A skipped group's shard gradients are hidden from the shard for this step.
-    std::vector<std::pair<torch::Tensor, torch::Tensor>> hidden;
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      if (!skip[gi]) continue;
-      ++skipped_steps_;
-      for (const auto& p : param_groups_[gi].params()) {
-        if (p.grad().defined()) hidden.emplace_back(p, p.grad());
-      }
+    // Each local piece gets its part of its parameter's gradient (none when
+    // the parameter has none or its group is skipped).
+    const std::vector<torch::Tensor> params = all_params();
+    std::vector<size_t> group_of;
+    for (const auto gi : c10::irange(param_groups_.size())) group_of.insert(group_of.end(), param_groups_[gi].params().size(), gi);
+    for (const auto gi : c10::irange(param_groups_.size())) skipped_steps_ += skip[gi] ? 1 : 0;
+    for (const auto i : c10::irange(pieces_.size())) {
+      const ShardPiece& piece = pieces_[i];
+      if (piece.owner != rank()) continue;
+      const torch::Tensor& grad = params[piece.param].grad();
+      views_[i].mutable_grad() =
+          grad.defined() && !skip[group_of[piece.param]] ? detail::piece_view(grad, piece) : torch::Tensor();
     }
-    for (auto& [p, g] : hidden) p.mutable_grad() = torch::Tensor();
-    try {
-      if (shard_) shard_->step();
-    } catch (...) {
-      for (auto& [p, g] : hidden) p.mutable_grad() = g;
-      throw;
+    if (shard_) shard_->step();
+    for (const auto i : c10::irange(pieces_.size())) {
+      if (pieces_[i].owner == rank()) views_[i].mutable_grad() = torch::Tensor();  // no reference kept
     }
-    for (auto& [p, g] : hidden) p.mutable_grad() = g;
-    detail::broadcast_from_owners(all_params(), owners_, *process_group_);
+    std::vector<int64_t> owners;
+    for (const auto& piece : pieces_) owners.push_back(piece.owner);
+    detail::broadcast_from_owners(views_, owners, *process_group_);
     return loss;
   }
 
@@ -157,7 +193,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   void save(torch::serialize::OutputArchive& archive) const override {
     archive.write("sharded/world_size", torch::tensor(static_cast<int64_t>(world_size())));
     archive.write("sharded/rank", torch::tensor(static_cast<int64_t>(rank())));
-    archive.write("sharded/owners", torch::tensor(owners_));
+    archive.write("sharded/pieces", pieces_tensor());
     archive.write("sharded/skipped_steps", torch::tensor(skipped_steps_));
     for (const auto gi : c10::irange(param_groups_.size())) {
       torch::serialize::OutputArchive options;
@@ -176,18 +212,17 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   /// partition; on any mismatch nothing changes.
   void load(torch::serialize::InputArchive& archive) override {
     const char* name = "adaptive::ShardedOptimizer::load";
-    torch::Tensor world, saved_rank, owners, skipped;
+    torch::Tensor world, saved_rank, pieces, skipped;
     TORCH_CHECK(archive.try_read("sharded/world_size", world) && archive.try_read("sharded/rank", saved_rank) &&
-                    archive.try_read("sharded/owners", owners) && archive.try_read("sharded/skipped_steps", skipped),
+                    archive.try_read("sharded/pieces", pieces) && archive.try_read("sharded/skipped_steps", skipped),
                 name, ": not a sharded optimizer checkpoint (no 'sharded/' entries)");
     TORCH_CHECK(world.item<int64_t>() == world_size(), name, ": the checkpoint was saved by a group of ",
                 world.item<int64_t>(), " ranks, this group has ", world_size());
     TORCH_CHECK(saved_rank.item<int64_t>() == rank(), name, ": the checkpoint holds the shard of rank ",
                 saved_rank.item<int64_t>(), ", this is rank ", rank());
-    TORCH_CHECK(owners.numel() == static_cast<int64_t>(owners_.size()) &&
-                    std::equal(owners_.begin(), owners_.end(), owners.data_ptr<int64_t>()),
-                name, ": the checkpoint's partition (", owners.numel(),
-                " parameters) differs from this optimizer's (", owners_.size(), " parameters): other parameters?");
+    TORCH_CHECK(pieces.sizes() == pieces_tensor().sizes() && torch::equal(pieces, pieces_tensor()), name,
+                ": the checkpoint's partition of the parameters differs from this optimizer's (",
+                pieces.size(0), " vs ", pieces_.size(), " pieces): are the parameters (count, sizes) the same?");
     std::vector<std::unique_ptr<Options>> options;
     for (const auto gi : c10::irange(param_groups_.size())) {
       torch::serialize::InputArchive group;
@@ -208,8 +243,8 @@ class ShardedOptimizer : public torch::optim::Optimizer {
 
   int64_t rank() const { return process_group_->getRank(); }            ///< this process's rank
   int64_t world_size() const { return process_group_->getSize(); }       ///< ranks in the group
-  /// The owning rank of each parameter, in group order.
-  const std::vector<int64_t>& owners() const { return owners_; }
+  /// How the parameters are split: each piece, its range and its owner.
+  const std::vector<ShardPiece>& pieces() const { return pieces_; }
   /// The optimizer of this rank's shard; null when this rank owns no parameter.
   Inner* shard_optimizer() const { return shard_.get(); }
   /// Group steps skipped by skip_nonfinite (the same on every rank).
@@ -218,20 +253,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   c10::optional<double> last_grad_norm() const { return shard_ ? shard_->last_grad_norm() : last_norm_; }
 
   /// Bytes of optimizer state this rank holds (its shard's state tensors).
-  int64_t local_state_bytes() const {
-    int64_t bytes = 0;
-    if (!shard_) return 0;
-    for (const auto& entry : shard_->state()) {
-      const auto& state = static_cast<const State&>(*entry.second);
-      detail::for_each_field<State>([&](const auto& fd) {
-        const auto& value = state.*(fd.member);
-        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
-          if (value.defined()) bytes += static_cast<int64_t>(value.nbytes());
-        }
-      });
-    }
-    return bytes;
-  }
+  int64_t local_state_bytes() const { return shard_ ? state_bytes<State>(shard_->state()) : 0; }
 
  private:
   static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
@@ -296,7 +318,14 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   }
 
   c10::intrusive_ptr<c10d::ProcessGroup> process_group_;
-  std::vector<int64_t> owners_;
+  torch::Tensor pieces_tensor() const {
+    std::vector<int64_t> flat;
+    for (const auto& p : pieces_) flat.insert(flat.end(), {p.param, p.begin, p.end, p.owner});
+    return torch::tensor(flat).view({static_cast<int64_t>(pieces_.size()), 4});
+  }
+
+  std::vector<ShardPiece> pieces_;
+  std::vector<torch::Tensor> views_;  // per piece: the parameter's elements it covers (shares storage)
   std::unique_ptr<Inner> shard_;
   GradNorms whole_model_norms_;
   c10::optional<double> last_norm_;
