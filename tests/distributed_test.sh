@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Data-parallel training across processes on loopback (tools/launch, c10d
+# TCPStore + Gloo): the same command on 1 and 2 ranks trains the same model;
+# sharded optimizer state (--shard) trains exactly the unsharded model with
+# half the state per rank; checkpoints resume; a dead rank stops the others.
+set -uo pipefail
+
+SUITE=distributed
+source tests/example_checks.sh
+LAUNCH=tools/launch
+make_idx "$TMP/tiny" 400 100 >/dev/null
+MNIST=("$BIN/mnist" --data "$TMP/tiny" --model mlp --batch-size 40)
+
+# close A B MEASURE TOL: parameter files (raw float64) agree within TOL.
+# MEASURE l2: ‖a − b‖ / ‖b‖ over all parameters; max: max|a − b| / max|b|.
+close() {
+  "$PY" - "$@" <<'PYEOF'
+import sys, numpy as np
+a, b = np.fromfile(sys.argv[1]), np.fromfile(sys.argv[2])
+assert a.shape == b.shape and a.size > 0, (a.shape, b.shape)
+l2 = np.linalg.norm(a - b) / np.linalg.norm(b)
+mx = np.abs(a - b).max() / np.abs(b).max()
+print(f"{a.size} parameters: l2 relative {l2:.2e}, max relative {mx:.2e}")
+assert (l2 if sys.argv[3] == "l2" else mx) <= float(sys.argv[4])
+PYEOF
+}
+
+# ---- 1 rank with batch B == 2 ranks with B/2 each (float32)
+for opt in adam rmsprop adagrad; do
+  check "regression_${opt}_1_vs_2_ranks" bash -c "
+    $LAUNCH -n 1 -- $BIN/regression --optimizer $opt --save-params $TMP/reg_${opt}_1.bin &&
+    $LAUNCH -n 2 -- $BIN/regression --optimizer $opt --save-params $TMP/reg_${opt}_2.bin &&
+    $(declare -f close); PY=$PY close $TMP/reg_${opt}_1.bin $TMP/reg_${opt}_2.bin max 1e-5"
+  # Norm clipping across ranks: the gradients are summed first, so the norm is the global one.
+  check "mnist_${opt}_1_vs_2_ranks" bash -c "
+    $LAUNCH -n 1 -- ${MNIST[*]} --epochs 2 --optimizer $opt --clip-grad-norm 1 --save-params $TMP/mn_${opt}_1.bin &&
+    $LAUNCH -n 2 -- ${MNIST[*]} --epochs 2 --optimizer $opt --clip-grad-norm 1 --save-params $TMP/mn_${opt}_2.bin &&
+    $(declare -f close); PY=$PY close $TMP/mn_${opt}_1.bin $TMP/mn_${opt}_2.bin l2 1e-5"
+  # Sharded state: bit for bit the unsharded 2-rank model, half the state per rank.
+  check "mnist_${opt}_sharded_equals_unsharded" bash -c "
+    $LAUNCH -n 2 -- ${MNIST[*]} --epochs 2 --optimizer $opt --clip-grad-norm 1 --shard --save-params $TMP/sh_${opt}.bin \
+      --summary $TMP/sh_${opt}.json &&
+    $(declare -f close); PY=$PY close $TMP/mn_${opt}_2.bin $TMP/sh_${opt}.bin max 0 &&
+    $(declare -f json); PY=$PY json $TMP/sh_${opt}.json \
+      'd[\"sharded\"] and abs(d[\"optimizer_state_bytes_rank0\"] / d[\"optimizer_state_bytes_all_ranks\"] - 0.5) < 0.001'"
+done
+
+# ---- checkpoints: rank 0 writes one file (unsharded), every rank its shard (sharded)
+resume_check() {  # resume_check NAME EXTRA_ARGS...: 2 epochs straight == 1 epoch + resume, on 2 ranks
+  local name=$1; shift
+  $LAUNCH -n 2 -- "${MNIST[@]}" "$@" --epochs 2 --save-params "$TMP/$name.straight.bin" &&
+  $LAUNCH -n 2 -- "${MNIST[@]}" "$@" --epochs 1 --checkpoint "$TMP/$name.pt" &&
+  ls "$TMP/$name".pt* &&
+  $LAUNCH -n 2 -- "${MNIST[@]}" "$@" --epochs 2 --resume "$TMP/$name.pt" --save-params "$TMP/$name.resumed.bin" &&
+  close "$TMP/$name.straight.bin" "$TMP/$name.resumed.bin" max 0
+}
+dp_resume() { resume_check dp && [[ -f $TMP/dp.pt && ! -e $TMP/dp.pt.rank1-of-2 ]]; }
+sharded_resume() { resume_check sh --shard && [[ -f $TMP/sh.pt.rank0-of-2 && -f $TMP/sh.pt.rank1-of-2 ]]; }
+check checkpoint_data_parallel_resumes_exactly dp_resume
+check checkpoint_sharded_resumes_exactly sharded_resume
+check sharded_checkpoint_needs_the_same_world_size bash -c "
+  ! $LAUNCH -n 1 -- ${MNIST[*]} --epochs 2 --shard --resume $TMP/sh.pt > $TMP/ws.log 2>&1; cat $TMP/ws.log; grep -q 'cannot read checkpoint' $TMP/ws.log"
+
+# ---- tools/launch: environment, prefixes, exit status
+check launch_sets_the_torchrun_environment bash -c "
+  $LAUNCH -n 2 -- bash -c 'echo \$RANK/\$WORLD_SIZE/\$MASTER_ADDR/\$LOCAL_RANK' > $TMP/env.log && cat $TMP/env.log &&
+  grep -qx '\[rank 0\] 0/2/127.0.0.1/0' $TMP/env.log && grep -qx '\[rank 1\] 1/2/127.0.0.1/1' $TMP/env.log"
+check launch_fails_when_a_rank_fails bash -c "
+  $LAUNCH -n 3 --grace 5 -- bash -c 'exit \$RANK' > $TMP/st.log; status=\$?; cat $TMP/st.log; [[ \$status -eq 1 || \$status -eq 2 ]]"
+
+# ---- a rank killed mid-training: the other stops with a clear error, quickly
+dead_rank() {
+  local log=$TMP/dead.log start=$SECONDS
+  $LAUNCH -n 2 -- "$BIN/mnist" --data "$TMP/tiny" --model cnn --batch-size 20 --epochs 50 --timeout 20 >"$log" 2>&1 &
+  local launch=$!
+  for _ in $(seq 100); do grep -q 'epoch  1' "$log" && break; sleep 0.2; done
+  local pid; pid=$(sed -n 's/^\[launch\] rank 1: pid //p' "$log")
+  kill -9 "$pid"
+  wait "$launch"; local status=$?
+  local took=$((SECONDS - start))
+  cat "$log" | grep -v '^\[rank 0\]   epoch'
+  echo "launch exited $status, $took s after start"
+  [[ $status -ne 0 && $took -lt 60 ]] && grep -q 'rank 0: lost the other ranks' "$log"
+}
+check killed_rank_stops_the_others dead_rank
+
+# ---- bad settings are clear errors
+expect_error() {  # expect_error MESSAGE COMMAND...: exit 1 and MESSAGE on stderr
+  local message=$1; shift
+  "$@" >"$TMP/err.out" 2>"$TMP/err.log"; local rc=$?
+  cat "$TMP/err.log"
+  [[ $rc -eq 1 ]] && grep -qF -- "$message" "$TMP/err.log"
+}
+check rank_outside_world_is_refused expect_error "rank 2 is outside 0..1" env RANK=2 WORLD_SIZE=2 "$BIN/regression"
+check unreachable_master_times_out expect_error "could not join the group at 127.0.0.1:9 within 3" \
+  "$BIN/regression" --rank 1 --world-size 2 --master-port 9 --timeout 3
+check builtin_cannot_shard bash -c "
+  ! $LAUNCH -n 2 -- $BIN/regression --impl builtin --shard > $TMP/bs.log 2>&1; cat $TMP/bs.log
+  grep -q \"torch::optim's optimizers cannot be sharded\" $TMP/bs.log"
+
+finish
