@@ -25,9 +25,9 @@ double clip_coefficient(double max_norm, double total_norm);
 /// The two norms step() needs when it clips by norm: of the gradients as
 /// clipping sees them (after value clipping) and as given (last_grad_norm()).
 struct GradNorms {
-  double clipped = 0;
-  double unclipped = 0;
-  at::Tensor clipped_tensor;  // global_grad_norm's tensor (bit parity with clip_grad_norm_), if computed so
+  double clipped = 0;          ///< norm after value clipping: what the clip coefficient uses
+  double unclipped = 0;        ///< norm of the gradients as given: last_grad_norm()
+  at::Tensor clipped_tensor;   ///< `clipped` as global_grad_norm's tensor (bit parity with clip_grad_norm_), if computed so
 };
 
 // Both norms in double. With `fused` and every gradient one the fused driver

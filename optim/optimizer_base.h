@@ -92,11 +92,12 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// How many group steps skip_nonfinite has skipped so far (all groups).
   int64_t skipped_steps() const { return skipped_steps_; }
 
+  /// Computes the gradient norms step() clips with (see set_grad_norm_source).
+  using GradNormSource = std::function<GradNorms()>;
   /// Where step() takes the gradient norms for clipping from, instead of this
   /// optimizer's own gradients: for an optimizer that steps one part of a
   /// larger model (ShardedOptimizer), whose clipping norm is the whole
   /// model's. Called once per step() that clips by norm; empty: the default.
-  using GradNormSource = std::function<GradNorms()>;
   void set_grad_norm_source(GradNormSource source) { norm_source_ = std::move(source); }
 
   /// The global L2 norm of the gradients as step() received them (before any

@@ -48,7 +48,10 @@ namespace adaptive {
 /// A piece of a parameter: elements [begin, end) of parameter `param`
 /// (flattened, in group order), owned by rank `owner`.
 struct ShardPiece {
-  int64_t param, begin, end, owner;
+  int64_t param;  ///< index of the parameter, counting through all groups in order
+  int64_t begin;  ///< first element of the piece (in the flattened parameter)
+  int64_t end;    ///< one past its last element
+  int64_t owner;  ///< the rank that keeps its state and steps it
 };
 
 /// Splits parameters of `numels` elements into `world_size` ranges of equal
@@ -91,7 +94,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
  public:
   using Options = typename Inner::Options;  ///< e.g. AdamOptions
   using State = typename Inner::State;      ///< e.g. AdamParamState
-  using ParamGroup = torch::optim::OptimizerParamGroup;
+  using ParamGroup = torch::optim::OptimizerParamGroup;  ///< as in torch::optim
 
   /// Shards `param_groups` over the ranks of `process_group`; groups
   /// without options use `defaults`. Every rank must pass the same
