@@ -121,6 +121,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     }
     TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
     pieces_ = partition_elements(numels, splittable, process_group_->getSize());
+    shard_groups_ = param_groups_.size();
 
     // The shard: views of this rank's pieces, in the same groups (some possibly empty).
     const std::vector<torch::Tensor> params = all_params();
@@ -158,6 +159,9 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       loss = closure();
     }
     torch::NoGradGuard no_grad;
+    TORCH_CHECK(param_groups_.size() == shard_groups_, "adaptive::ShardedOptimizer: parameters were added after ",
+                "construction (", param_groups_.size(), " groups, ", shard_groups_,
+                " sharded); construct it with every group instead");
     check_gradients();
     // Schedulers and users change the whole model's options: the shard follows.
     if (shard_) {
@@ -253,7 +257,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   /// Group steps skipped by skip_nonfinite (the same on every rank).
   int64_t skipped_steps() const { return skipped_steps_; }
   /// The whole model's gradient norm before clipping, when a group clips by norm.
-  c10::optional<double> last_grad_norm() const { return shard_ ? shard_->last_grad_norm() : last_norm_; }
+  c10::optional<double> last_grad_norm() const { return last_norm_; }
 
   /// Bytes of optimizer state this rank holds (its shard's state tensors).
   int64_t local_state_bytes() const { return shard_ ? state_bytes<State>(shard_->state()) : 0; }
@@ -314,6 +318,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
         clip_values.push_back(o.clip_grad_value());
       }
     }
+    last_norm_ = c10::nullopt;
     if (!clips) return {};
     const GradNorms norms = grad_norms(grads, clip_values, fused);
     last_norm_ = norms.unclipped;
@@ -328,6 +333,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   }
 
   std::vector<ShardPiece> pieces_;
+  size_t shard_groups_ = 0;  // groups at construction (the partition covers those)
   std::vector<torch::Tensor> views_;  // per piece: the parameter's elements it covers (shares storage)
   std::unique_ptr<Inner> shard_;
   GradNorms whole_model_norms_;

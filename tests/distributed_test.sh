@@ -58,6 +58,17 @@ dp_resume() { resume_check dp && [[ -f $TMP/dp.pt && ! -e $TMP/dp.pt.rank1-of-2 
 sharded_resume() { resume_check sh --shard && [[ -f $TMP/sh.pt.rank0-of-2 && -f $TMP/sh.pt.rank1-of-2 ]]; }
 check checkpoint_data_parallel_resumes_exactly dp_resume
 check checkpoint_sharded_resumes_exactly sharded_resume
+# Shards from different epochs (as a kill between the ranks' saves leaves them): refused.
+mixed_epochs() {
+  $LAUNCH -n 2 -- "${MNIST[@]}" --shard --epochs 1 --checkpoint "$TMP/mix.pt" >/dev/null &&
+  cp "$TMP/mix.pt.rank1-of-2" "$TMP/rank1.epoch1" &&
+  $LAUNCH -n 2 -- "${MNIST[@]}" --shard --epochs 2 --checkpoint "$TMP/mix.pt" --resume "$TMP/mix.pt" >/dev/null &&
+  cp "$TMP/rank1.epoch1" "$TMP/mix.pt.rank1-of-2" &&
+  ! $LAUNCH -n 2 -- "${MNIST[@]}" --shard --epochs 3 --resume "$TMP/mix.pt" >"$TMP/mix.log" 2>&1
+  cat "$TMP/mix.log"
+  grep -q "the ranks' checkpoints are not all from that point" "$TMP/mix.log"
+}
+check sharded_shards_from_different_epochs_are_refused mixed_epochs
 check sharded_checkpoint_needs_the_same_world_size bash -c "
   ! $LAUNCH -n 1 -- ${MNIST[*]} --epochs 2 --shard --resume $TMP/sh.pt > $TMP/ws.log 2>&1; cat $TMP/ws.log; grep -q 'cannot read checkpoint' $TMP/ws.log"
 

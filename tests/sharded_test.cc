@@ -280,6 +280,10 @@ TEST(Sharded, BadInputIsRefusedOnEveryRank) {
     params[5].mutable_grad() = torch::ones({2});  // wrong shape, in one rank's shard only
     // Every rank refuses (the check covers the whole model), so none waits in the broadcast.
     EXPECT_THROW(sharded.step(), c10::Error);
+    // Groups added later are not in the partition: refused at the next step.
+    sharded.add_param_group(torch::optim::OptimizerParamGroup({torch::ones({3}, torch::requires_grad())}));
+    set_grads(params, 0);
+    EXPECT_THROW(sharded.step(), c10::Error);
   });
 }
 
