@@ -80,12 +80,6 @@ check mnist_cnn_resume_is_exact resume_equals cnn "$BIN/mnist" --data "$TMP/tiny
 check torchscript_resume_is_exact resume_equals ts "$BIN/torchscript" --data "$TMP/tiny" --batch-size 40 --out "$TMP/ts_out.pt"
 
 # ---- refusals
-expect_error() {  # expect_error MESSAGE COMMAND...: exit 1 and MESSAGE on stderr
-  local message=$1; shift
-  "$@" >"$TMP/err.out" 2>"$TMP/err.log"; local rc=$?
-  cat "$TMP/err.log"
-  [[ $rc -eq 1 ]] && grep -qF -- "$message" "$TMP/err.log"
-}
 "$BIN/regression" --steps 10 --checkpoint "$TMP/adam.pt" >/dev/null
 check resume_with_other_settings_is_refused expect_error 'optimizer: checkpoint has "adam", this run has "rmsprop"' \
   "$BIN/regression" --optimizer rmsprop --resume "$TMP/adam.pt"

@@ -97,12 +97,6 @@ dead_rank() {
 check killed_rank_stops_the_others dead_rank
 
 # ---- bad settings are clear errors
-expect_error() {  # expect_error MESSAGE COMMAND...: exit 1 and MESSAGE on stderr
-  local message=$1; shift
-  "$@" >"$TMP/err.out" 2>"$TMP/err.log"; local rc=$?
-  cat "$TMP/err.log"
-  [[ $rc -eq 1 ]] && grep -qF -- "$message" "$TMP/err.log"
-}
 check rank_outside_world_is_refused expect_error "rank 2 is outside 0..1" env RANK=2 WORLD_SIZE=2 "$BIN/regression"
 check unreachable_master_times_out expect_error "could not join the group at 127.0.0.1:9 within 3" \
   "$BIN/regression" --rank 1 --world-size 2 --master-port 9 --timeout 3

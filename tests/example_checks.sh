@@ -53,6 +53,13 @@ for prefix, n in (("train", n_train), ("t10k", n_test)):
 PYEOF
 }
 
+expect_error() {  # expect_error MESSAGE COMMAND...: exit 1 and MESSAGE on stderr
+  local message=$1; shift
+  "$@" >"$TMP/err.out" 2>"$TMP/err.log"; local rc=$?
+  cat "$TMP/err.log"
+  [[ $rc -eq 1 ]] && grep -qF -- "$message" "$TMP/err.log"
+}
+
 finish() {  # writes the JUnit XML and exits non-zero if any check failed
   {
     echo '<?xml version="1.0" encoding="UTF-8"?>'
