@@ -69,8 +69,10 @@ mixed_epochs() {
   grep -q "the ranks' checkpoints are not all from that point" "$TMP/mix.log"
 }
 check sharded_shards_from_different_epochs_are_refused mixed_epochs
+# Shards of 2 ranks resumed on 3: each rank looks for its own file (…rank<R>-of-3), which does not exist.
 check sharded_checkpoint_needs_the_same_world_size bash -c "
-  ! $LAUNCH -n 1 -- ${MNIST[*]} --epochs 2 --shard --resume $TMP/sh.pt > $TMP/ws.log 2>&1; cat $TMP/ws.log; grep -q 'cannot read checkpoint' $TMP/ws.log"
+  ! $LAUNCH -n 3 -- ${MNIST[*]} --epochs 2 --shard --resume $TMP/sh.pt > $TMP/ws.log 2>&1; cat $TMP/ws.log
+  grep -q \"cannot read checkpoint '$TMP/sh.pt.rank0-of-3'\" $TMP/ws.log"
 
 # ---- tools/launch: environment, prefixes, exit status
 check launch_sets_the_torchrun_environment bash -c "
