@@ -54,18 +54,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and dropout")->capture_default_str();
-  examples::add_run_flags(app, run_flags, /*with_csv=*/true);
+  examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   examples::add_checkpoint_flags(app, checkpoint, "epoch");
   examples::DistributedFlags distributed_flags;
   examples::add_distributed_flags(app, distributed_flags);
-  std::string save_params;
-  app.add_option("--save-params", save_params, "write the final parameters here (raw float64, for comparisons)");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
     const examples::Distributed dist(distributed_flags);
-    if (!dist.is_root()) run_flags.summary = run_flags.csv = save_params = "";  // rank 0 reports
+    if (!dist.is_root()) run_flags.summary = run_flags.csv = run_flags.save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
     const double lr = flags.lr.value_or(kDefaultLr.at(flags.optimizer));
     const std::string dir = examples::user_path(data_dir);
@@ -134,7 +132,9 @@ int main(int argc, char** argv) {
       std::printf("optimizer state on rank %lld: %.2f MB (all ranks: %.2f MB)\n", static_cast<long long>(dist.rank()),
                   static_cast<double>(state_bytes) / 1e6, all_state_bytes / 1e6);
     }
-    if (!save_params.empty()) examples::save_params_raw(examples::user_path(save_params), runs.front().model.parameters());
+    if (!run_flags.save_params.empty()) {
+      examples::save_params_raw(examples::user_path(run_flags.save_params), runs.front().model.parameters());
+    }
 
     if (!run_flags.summary.empty()) {
       auto doc = examples::summary_of(runs, flags, lr);

@@ -23,10 +23,12 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
-void add_run_flags(CLI::App& app, RunFlags& flags, bool with_csv) {
+void add_run_flags(CLI::App& app, RunFlags& flags, bool with_training_logs) {
   app.add_option("--device", flags.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app.add_option("--summary", flags.summary, "write a JSON summary here");
-  if (with_csv) app.add_option("--csv", flags.csv, "write the loss of every step here (step,impl,loss)");
+  if (!with_training_logs) return;
+  app.add_option("--csv", flags.csv, "write the loss of every step here (step,impl,loss)");
+  app.add_option("--save-params", flags.save_params, "write the final parameters here (raw float64, for comparisons)");
 }
 
 void add_checkpoint_flags(CLI::App& app, CheckpointFlags& flags, const std::string& every) {

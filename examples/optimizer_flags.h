@@ -23,13 +23,15 @@ struct OptimizerFlags {
   double clip_grad_value = 0;
 };
 
-// The flags every example has: --device, --summary and (with_csv) --csv.
+// The flags every example has: --device, --summary and (with_training_logs)
+// --csv and --save-params.
 struct RunFlags {
   std::string device = "cpu";
-  std::string summary;  // JSON summary path, empty: none
-  std::string csv;      // loss log path, empty: none
+  std::string summary;      // JSON summary path, empty: none
+  std::string csv;          // loss log path, empty: none
+  std::string save_params;  // final parameters (raw float64) path, empty: none
 };
-void add_run_flags(CLI::App& app, RunFlags& flags, bool with_csv);
+void add_run_flags(CLI::App& app, RunFlags& flags, bool with_training_logs);
 
 // --checkpoint FILE (save after every epoch) and --resume FILE (continue a saved run).
 struct CheckpointFlags {

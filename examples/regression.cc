@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps_flag, "optimizer steps (default: per optimizer)")->check(CLI::PositiveNumber);
   app.add_option("--data", data_kind, "clean | noisy")->check(CLI::IsMember({"clean", "noisy"}))->capture_default_str();
   app.add_option("--dtype", dtype_name, "float32 | float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
-  examples::add_run_flags(app, run_flags, /*with_csv=*/true);
+  examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   int64_t checkpoint_every = 1;
   examples::add_checkpoint_flags(app, checkpoint, "--checkpoint-every steps (each step is one full-batch epoch)");
@@ -88,13 +88,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   examples::DistributedFlags distributed_flags;
   examples::add_distributed_flags(app, distributed_flags);
-  std::string save_params;
-  app.add_option("--save-params", save_params, "write the final parameters here (raw float64, for comparisons)");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
 
   try {
     const examples::Distributed dist(distributed_flags);
-    if (!dist.is_root()) run_flags.summary = run_flags.csv = save_params = "";  // rank 0 reports
+    if (!dist.is_root()) run_flags.summary = run_flags.csv = run_flags.save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
     const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
     const Defaults defaults = kDefaults.at(flags.optimizer);
@@ -154,7 +152,9 @@ int main(int argc, char** argv) {
       }
     }
     for (auto& run : runs) run.final_loss = loss_of(run, data, n).item<double>();
-    if (!save_params.empty()) examples::save_params_raw(examples::user_path(save_params), runs.front().params);
+    if (!run_flags.save_params.empty()) {
+      examples::save_params_raw(examples::user_path(run_flags.save_params), runs.front().params);
+    }
     if (!dist.is_root()) return 0;
 
     std::printf("regression: %s data, %s, lr %g, %lld steps, %s on %s, %s\n", data_kind.c_str(),

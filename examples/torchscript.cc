@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for shuffling")->capture_default_str();
-  examples::add_run_flags(app, run_flags, /*with_csv=*/false);
+  examples::add_run_flags(app, run_flags, /*with_training_logs=*/false);
   examples::CheckpointFlags checkpoint;
   examples::add_checkpoint_flags(app, checkpoint, "epoch");
   if (const auto exit_code = examples::parse_command_line(app, argc, argv)) return *exit_code;
