@@ -246,7 +246,7 @@ class OptimizerBase : public torch::optim::Optimizer {
       // Value clipping comes first, so norm clipping sees clamped gradients.
       // From the source, or over all gradients here: in one fused pass in
       // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
-      const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(flat, clip_values, fused_norm(flat));
+      const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(flat, clip_values, all_groups_fused());
       last_grad_norm_ = norms.unclipped;
       coefficient = [norms](double max_norm) {
         return norms.clipped_tensor.defined() ? clip_coefficient(max_norm, norms.clipped_tensor)
@@ -265,14 +265,11 @@ class OptimizerBase : public torch::optim::Optimizer {
     return result;
   }
 
-  // The fused reduction serves when every group is fused and every gradient
-  // is one the fused driver takes (CPU, contiguous, float32/float64).
-  bool fused_norm(const std::vector<torch::Tensor>& grads) const {
+  // The fused reduction may serve only when every group is fused (grad_norms
+  // also requires every gradient to be one the fused driver takes).
+  bool all_groups_fused() const {
     for (const auto& group : param_groups_) {
       if (!options_of(group).fused()) return false;
-    }
-    for (const auto& g : grads) {
-      if (!kernels::fused_eligible(g, g, {})) return false;
     }
     return true;
   }
