@@ -44,15 +44,15 @@ torch::Tensor piece_view(const torch::Tensor& param, const ShardPiece& piece) {
   return whole.reshape(-1).slice(0, piece.begin, piece.end);  // a view: splittable pieces are contiguous
 }
 
-void broadcast_from_owners(const std::vector<torch::Tensor>& params, const std::vector<int64_t>& owners,
+void broadcast_from_owners(const std::vector<torch::Tensor>& views, const std::vector<ShardPiece>& pieces,
                            c10d::ProcessGroup& group) {
-  TORCH_INTERNAL_ASSERT(params.size() == owners.size());
+  TORCH_INTERNAL_ASSERT(views.size() == pieces.size());
   const int64_t me = group.getRank();
   for (int64_t root = 0; root < group.getSize(); ++root) {
     // One buffer per dtype (and device): parameters of one kind, concatenated.
     std::map<std::pair<c10::ScalarType, std::string>, std::vector<torch::Tensor>> kinds;
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (owners[i] == root) kinds[{params[i].scalar_type(), params[i].device().str()}].push_back(params[i]);
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (pieces[i].owner == root) kinds[{views[i].scalar_type(), views[i].device().str()}].push_back(views[i]);
     }
     for (auto& [kind, tensors] : kinds) {
       int64_t total = 0;

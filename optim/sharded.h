@@ -79,8 +79,8 @@ int64_t state_bytes(const StateMap& state) {
 }
 
 namespace detail {
-// Broadcasts each rank's pieces from that rank (one flat buffer per rank and dtype).
-void broadcast_from_owners(const std::vector<torch::Tensor>& pieces, const std::vector<int64_t>& owners,
+// Broadcasts each piece's view from its owner (one flat buffer per rank and dtype).
+void broadcast_from_owners(const std::vector<torch::Tensor>& views, const std::vector<ShardPiece>& pieces,
                            c10d::ProcessGroup& group);
 // The view of `param` a piece covers: the flat range, or the whole tensor.
 torch::Tensor piece_view(const torch::Tensor& param, const ShardPiece& piece);
@@ -124,13 +124,17 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     shard_groups_ = param_groups_.size();
 
     // The shard: views of this rank's pieces, in the same groups (some possibly empty).
-    const std::vector<torch::Tensor> params = all_params();
+    std::vector<size_t> group_of_param;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const auto& group_params = param_groups_[gi].params();
+      params_.insert(params_.end(), group_params.begin(), group_params.end());
+      group_of_param.insert(group_of_param.end(), group_params.size(), gi);
+    }
     std::vector<std::vector<torch::Tensor>> mine(param_groups_.size());
-    std::vector<size_t> group_of;
-    for (const auto gi : c10::irange(param_groups_.size())) group_of.insert(group_of.end(), param_groups_[gi].params().size(), gi);
     for (const auto& piece : pieces_) {
-      views_.push_back(detail::piece_view(params[piece.param], piece));
-      if (piece.owner == rank()) mine[group_of[piece.param]].push_back(views_.back());
+      views_.push_back(detail::piece_view(params_[piece.param], piece));
+      piece_groups_.push_back(group_of_param[piece.param]);
+      if (piece.owner == rank()) mine[piece_groups_.back()].push_back(views_.back());
     }
     std::vector<ParamGroup> shard;
     size_t local = 0;
@@ -174,24 +178,19 @@ class ShardedOptimizer : public torch::optim::Optimizer {
 
     // Each local piece gets its part of its parameter's gradient (none when
     // the parameter has none or its group is skipped).
-    const std::vector<torch::Tensor> params = all_params();
-    std::vector<size_t> group_of;
-    for (const auto gi : c10::irange(param_groups_.size())) group_of.insert(group_of.end(), param_groups_[gi].params().size(), gi);
     for (const auto gi : c10::irange(param_groups_.size())) skipped_steps_ += skip[gi] ? 1 : 0;
     for (const auto i : c10::irange(pieces_.size())) {
       const ShardPiece& piece = pieces_[i];
       if (piece.owner != rank()) continue;
-      const torch::Tensor& grad = params[piece.param].grad();
+      const torch::Tensor& grad = params_[piece.param].grad();
       views_[i].mutable_grad() =
-          grad.defined() && !skip[group_of[piece.param]] ? detail::piece_view(grad, piece) : torch::Tensor();
+          grad.defined() && !skip[piece_groups_[i]] ? detail::piece_view(grad, piece) : torch::Tensor();
     }
     if (shard_) shard_->step();
     for (const auto i : c10::irange(pieces_.size())) {
       if (pieces_[i].owner == rank()) views_[i].mutable_grad() = torch::Tensor();  // no reference kept
     }
-    std::vector<int64_t> owners;
-    for (const auto& piece : pieces_) owners.push_back(piece.owner);
-    detail::broadcast_from_owners(views_, owners, *process_group_);
+    detail::broadcast_from_owners(views_, pieces_, *process_group_);
     return loss;
   }
 
@@ -265,12 +264,6 @@ class ShardedOptimizer : public torch::optim::Optimizer {
  private:
   static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
 
-  std::vector<torch::Tensor> all_params() const {
-    std::vector<torch::Tensor> params;
-    for (const auto& group : param_groups_) params.insert(params.end(), group.params().begin(), group.params().end());
-    return params;
-  }
-
   // The whole model's gradients are checked on every rank, so that a bad
   // gradient makes every rank throw (rather than one rank throwing and the
   // others waiting for it in the broadcast).
@@ -334,7 +327,9 @@ class ShardedOptimizer : public torch::optim::Optimizer {
 
   std::vector<ShardPiece> pieces_;
   size_t shard_groups_ = 0;  // groups at construction (the partition covers those)
-  std::vector<torch::Tensor> views_;  // per piece: the parameter's elements it covers (shares storage)
+  std::vector<torch::Tensor> params_;  // every parameter, in group order (what pieces_ index)
+  std::vector<torch::Tensor> views_;   // per piece: the parameter's elements it covers (shares storage)
+  std::vector<size_t> piece_groups_;   // per piece: its parameter's group
   std::unique_ptr<Inner> shard_;
   GradNorms whole_model_norms_;
   c10::optional<double> last_norm_;
