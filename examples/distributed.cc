@@ -1,6 +1,7 @@
 #include "examples/distributed.h"
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include "optim/gloo_group.h"
+
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cstdlib>
@@ -73,17 +74,12 @@ Distributed::Distributed(const DistributedFlags& flags) : shard_(flags.shard) {
     store_options.numWorkers = static_cast<size_t>(world_size_);
     store_options.timeout = timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>(host, store_options);
-    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     // Which network interface Gloo uses: GLOO_SOCKET_IFNAME as in PyTorch;
     // loopback for a local master; else the interface of this host's name.
-    if (const auto ifname = env("GLOO_SOCKET_IFNAME")) {
-      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(*ifname));
-    } else if (host == "127.0.0.1" || host == "localhost") {
-      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    } else {
-      options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    }
-    group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank_, world_size_, options);
+    const auto ifname = env("GLOO_SOCKET_IFNAME");
+    const bool local = host == "127.0.0.1" || host == "localhost";
+    auto device = ifname ? adaptive::gloo_interface(*ifname) : adaptive::gloo_device(local ? "127.0.0.1" : "");
+    group_ = adaptive::make_gloo_group(store, static_cast<int>(rank_), static_cast<int>(world_size_), {device}, timeout);
   } catch (const std::exception& e) {
     throw std::runtime_error("rank " + std::to_string(rank_) + " could not join the group at " + address_ + " within " +
                              std::to_string(flags.timeout_seconds) + " s: " + first_line(e));

@@ -11,6 +11,7 @@
 //       run now on the reference driver, or queue on the fused one
 
 #include "optim/clip.h"
+#include "optim/compat.h"
 #include "optim/fields.h"
 #include "optim/kernels/fused_cpu.h"
 #include "optim/rules/gradient.h"
@@ -33,6 +34,24 @@
 #include <vector>
 
 namespace adaptive {
+
+/// The type of torch::optim::Optimizer::state().
+using torch_state_map = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+/// The key type of Optimizer::state(): std::string up to LibTorch 2.1, the
+/// TensorImpl pointer (void*) from 2.2 on.
+using state_key_t = torch_state_map::key_type;
+
+/// The key of `param`'s entry in state(), for any adaptive or torch::optim
+/// optimizer, on every supported LibTorch: its TensorImpl address, printed
+/// ("0x7f…") up to 2.1 and as the pointer itself from 2.2 on.
+template <class Key = state_key_t>
+Key state_key(const torch::Tensor& param) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    return detail::pointer_key(param.unsafeGetTensorImpl());
+  } else {
+    return param.unsafeGetTensorImpl();
+  }
+}
 
 /// The shell every adaptive optimizer shares: checks, closure handling, state
 /// lookup, gradient clipping, save and load. An optimizer derives from it
@@ -71,14 +90,20 @@ class OptimizerBase : public torch::optim::Optimizer {
     return loss;
   }
 
-  /// Checks the group (options, parameters) before adding it. Hides
-  /// Optimizer::add_param_group; a call through a base pointer is still caught
-  /// by the checks at the start of step().
+  /// Checks the group (options, parameters) and adds it with its own options
+  /// (a copy), or a copy of the defaults when it has none. Hides
+  /// Optimizer::add_param_group, which from LibTorch 2.9 on replaces options
+  /// of any type but the built-ins' own with the defaults; a call through a
+  /// base pointer is still caught by the checks at the start of step().
   void add_param_group(const ParamGroup& group) {
     ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
     check_options(options_of(candidate));
     check_params(param_groups_, &candidate);
-    Optimizer::add_param_group(candidate);
+    for (const auto pi : c10::irange(candidate.params().size())) {
+      TORCH_CHECK(candidate.params()[pi].is_leaf(), Derived::kName, ": parameter ", pi, " of group ",
+                  param_groups_.size(), " is not a leaf tensor (computed from others); only leaves can be optimized");
+    }
+    param_groups_.push_back(std::move(candidate));
   }
 
   /// Checks every option of `o` (common and the optimizer's own); throws
@@ -136,22 +161,9 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// \copydoc options_of(ParamGroup&)
   static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
 
-  /// The key of a parameter's state in state_: its TensorImpl address, as a
-  /// string up to LibTorch 2.1 and as the pointer itself from 2.2 on.
-  using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
-  /// The state key of `param` (a template so that only one branch compiles).
-  template <class Map = StateMap>
-  static typename Map::key_type key_of(const torch::Tensor& param) {
-    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-      return detail::pointer_key(param.unsafeGetTensorImpl());
-    } else {
-      return param.unsafeGetTensorImpl();
-    }
-  }
-
   /// The state of `param`, created on first use (as the built-ins do).
   State& state_for(const torch::Tensor& param, const Options& options) {
-    auto& slot = state_[key_of(param)];
+    auto& slot = state_[state_key(param)];
     if (!slot) slot = std::make_unique<State>();
     State& state = static_cast<State&>(*slot);
     Derived::init_state(state, param, options);
@@ -299,7 +311,7 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
               param_groups_.size());
 
   std::vector<std::unique_ptr<Options>> new_options;
-  StateMap new_state;
+  torch_state_map new_state;
   for (const auto gi : c10::irange(param_groups_.size())) {
     InputArchive group_archive, options_archive;
     TORCH_CHECK(groups_archive.try_read("param_groups/" + std::to_string(gi), group_archive), name,
@@ -336,7 +348,7 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
           value = value.to(p.device());
         }
       });
-      new_state[key_of(p)] = std::move(state);
+      new_state[state_key(p)] = std::move(state);
     }
   }
 

@@ -14,7 +14,7 @@
 // for bit) to what the unsharded optimizer computes from the same gradients:
 // the update rules are element-wise, so splitting a tensor changes nothing.
 //
-//   auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+//   auto pg = adaptive::make_gloo_group(store, rank, world, {adaptive::gloo_device("127.0.0.1")});  // gloo_group.h
 //   adaptive::ShardedOptimizer<adaptive::Adam> opt(model->parameters(), adaptive::AdamOptions(1e-3), pg);
 //   loss.backward();  average the gradients over the ranks (allreduce), then
 //   opt.step();

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
+#include <utility>
 #include <random>
 #include <thread>
 
@@ -188,14 +190,19 @@ TEST(FusedVsReference, NonContiguousAndOtherDtypesTakeTheReferencePathAndWork) {
   }
 }
 
-// Counts CPU tensor allocations while installed.
+// Counts CPU tensor allocations while installed. c10::Allocator's interface
+// differs between LibTorch versions (1.13: `allocate(n) const`; 2.x:
+// `allocate(n)` and `copy_data`), so both forms are declared without
+// `override`: whichever the installed base declares is overridden.
 class CountingAllocator final : public c10::Allocator {
  public:
   explicit CountingAllocator(c10::Allocator* base) : base_(base) {}
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) const {
     ++count;
     return base_->allocate(n);
   }
+  c10::DataPtr allocate(size_t n) { return std::as_const(*this).allocate(n); }
+  void copy_data(void* dest, const void* src, std::size_t n) const { std::memcpy(dest, src, n); }
   c10::DeleterFnPtr raw_deleter() const override { return base_->raw_deleter(); }
   mutable std::atomic<int64_t> count{0};
 

@@ -217,7 +217,7 @@ class BadFiles : public ::testing::Test {
   std::vector<torch::Tensor> state_tensors() const {
     std::vector<torch::Tensor> out;
     for (const auto& p : params_) {
-      const auto& s = static_cast<adaptive::AdamParamState&>(*opt_->state().at(c10::str(p.unsafeGetTensorImpl())));
+      const auto& s = static_cast<adaptive::AdamParamState&>(*opt_->state().at(adaptive::state_key(p)));
       out.insert(out.end(), {s.exp_avg().flatten().clone(), s.exp_avg_sq().flatten().clone(),
                               s.max_exp_avg_sq().flatten().clone()});
     }

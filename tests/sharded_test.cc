@@ -8,11 +8,11 @@
 // save/load per rank, schedulers, refusals.
 
 #include "optim/optim.h"
+#include "optim/gloo_group.h"
 #include "optim/sharded.h"
 
 #include <gtest/gtest.h>
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -36,9 +36,7 @@ void run_ranks(int world, const std::function<void(int, Group)>& body) {
   for (int rank = 0; rank < world; ++rank) {
     threads.emplace_back([&, rank] {
       try {
-        auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(30));
-        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-        Group group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+        Group group = adaptive::make_gloo_group(store, rank, world, {adaptive::gloo_device("127.0.0.1")});
         body(rank, group);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);

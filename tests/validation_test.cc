@@ -209,10 +209,22 @@ namespace {
 TEST(State, KeysAreTheOnesLibTorchUses) {
   auto p = torch::ones({2}, torch::requires_grad());
   adaptive::Adam opt({p});
+  torch::optim::Adam builtin({p});
   p.mutable_grad() = torch::ones({2});
   opt.step();
-  // torch::optim keys state() by the parameter's TensorImpl address, printed.
-  EXPECT_EQ(opt.state().count(c10::str(p.unsafeGetTensorImpl())), 1u);
+  builtin.step();
+  // torch::optim keys state() by the parameter's TensorImpl: its address
+  // printed up to LibTorch 2.1, the pointer itself from 2.2 on.
+  ASSERT_EQ(builtin.state().size(), 1u);
+  EXPECT_EQ(builtin.state().begin()->first, adaptive::state_key(p));
+  EXPECT_EQ(opt.state().count(adaptive::state_key(p)), 1u);
+#if ADAPTIVE_TORCH_AT_LEAST(2, 2)
+  static_assert(std::is_same_v<adaptive::state_key_t, void*>);
+  EXPECT_EQ(adaptive::state_key(p), static_cast<void*>(p.unsafeGetTensorImpl()));
+#else
+  static_assert(std::is_same_v<adaptive::state_key_t, std::string>);
+  EXPECT_EQ(adaptive::state_key(p), c10::str(p.unsafeGetTensorImpl()));
+#endif
 }
 }  // namespace
 
@@ -228,17 +240,17 @@ TEST(SkipNonfinite, SkipsOnlyTheGroupWithANonFiniteGradientAndCountsIt) {
   b.mutable_grad() = torch::ones({2});
   opt.step();  // both step once
   const auto b_before = b.detach().clone();
-  const auto b_state = static_cast<adaptive::AdamParamState&>(*opt.state().at(c10::str(b.unsafeGetTensorImpl())));
+  const auto b_state = static_cast<adaptive::AdamParamState&>(*opt.state().at(adaptive::state_key(b)));
   const auto b_exp_avg = b_state.exp_avg().clone();
   a.mutable_grad() = torch::ones({3});
   b.mutable_grad() = torch::tensor({1.0f, std::numeric_limits<float>::quiet_NaN()});
   opt.step();
   EXPECT_EQ(opt.skipped_steps(), 1);
   EXPECT_TRUE(torch::equal(b, b_before));
-  const auto& after = static_cast<adaptive::AdamParamState&>(*opt.state().at(c10::str(b.unsafeGetTensorImpl())));
+  const auto& after = static_cast<adaptive::AdamParamState&>(*opt.state().at(adaptive::state_key(b)));
   EXPECT_EQ(after.step(), 1);
   EXPECT_TRUE(torch::equal(after.exp_avg(), b_exp_avg));
-  const auto& a_state = static_cast<adaptive::AdamParamState&>(*opt.state().at(c10::str(a.unsafeGetTensorImpl())));
+  const auto& a_state = static_cast<adaptive::AdamParamState&>(*opt.state().at(adaptive::state_key(a)));
   EXPECT_EQ(a_state.step(), 2);
   EXPECT_TRUE(torch::isfinite(a).all().item<bool>());
   ASSERT_TRUE(opt.last_grad_norm().has_value());
@@ -303,7 +315,7 @@ TEST(Parameters, MixedDtypesInOneGroupWorkLikeTheBuiltin) {
     EXPECT_EQ(ours[i].scalar_type(), theirs[i].scalar_type());
     EXPECT_TRUE(torch::equal(ours[i], theirs[i])) << "parameter " << i;
   }
-  const auto& s = static_cast<adaptive::AdamParamState&>(*a.state().at(c10::str(ours[1].unsafeGetTensorImpl())));
+  const auto& s = static_cast<adaptive::AdamParamState&>(*a.state().at(adaptive::state_key(ours[1])));
   EXPECT_EQ(s.exp_avg().scalar_type(), torch::kFloat64);
 
   // Clipping across the two dtypes: the global norm is sqrt(‖g32‖² + ‖g64‖²).
@@ -338,7 +350,7 @@ TEST(Parameters, MixedDevicesInOneGroupAreUpdatedPerDevice) {
       single.step();
     }
     EXPECT_TRUE(torch::equal(cpu, alone)) << "fused " << fused;
-    const auto& s = static_cast<adaptive::RMSpropParamState&>(*mixed.state().at(c10::str(meta.unsafeGetTensorImpl())));
+    const auto& s = static_cast<adaptive::RMSpropParamState&>(*mixed.state().at(adaptive::state_key(meta)));
     EXPECT_TRUE(s.square_avg().is_meta());
     EXPECT_EQ(s.step(), 5);
   }

@@ -27,33 +27,52 @@ constexpr int64_t kGrain = 1 << 15;
 template <class E>
 using Lane = at::vec::Vectorized<E>;
 template <class E>
-Lane<E> load(const E* p, int64_t count) {
-  return Lane<E>::loadu(p, count);
+Lane<E> load_lane(const E* p, int64_t count) {
+  return count >= Lane<E>::size() ? Lane<E>::loadu(p) : Lane<E>::loadu(p, count);
 }
 template <class E>
-void store(const Lane<E>& v, E* p, int64_t count) {
-  v.store(p, count);
-}
-template <class E>
-constexpr int64_t width() {
-  return Lane<E>::size();
+void store_lane(const Lane<E>& v, E* p, int64_t count) {
+  v.store(p, static_cast<int>(std::min<int64_t>(count, Lane<E>::size())));
 }
 #else
 template <class E>
 using Lane = E;
 template <class E>
-E load(const E* p, int64_t) {
+E load_lane(const E* p, int64_t) {
   return *p;
 }
 template <class E>
-void store(E v, E* p, int64_t) {
+void store_lane(E v, E* p, int64_t) {
   *p = v;
 }
-template <class E>
-constexpr int64_t width() {
-  return 1;
-}
 #endif
+
+// The rule runs on blocks of 256 elements (see ew::Block): large enough to
+// amortize one library sqrt per block, small enough that a rule's temporaries
+// stay in L1.
+constexpr int kBlockElements = 256;
+template <class E>
+using BlockOf = ew::Block<Lane<E>, kBlockElements / ew::LaneTraits<Lane<E>>::kWidth>;
+
+// Loads `count` elements (at most a block) from p; lanes past the end are 0.
+template <class E>
+BlockOf<E> load(const E* p, int64_t count) {
+  constexpr int W = ew::LaneTraits<Lane<E>>::kWidth;
+  BlockOf<E> b;
+  for (int k = 0; k < BlockOf<E>::kLanes; ++k) {
+    const int64_t left = count - int64_t{k} * W;
+    b.lane[k] = left > 0 ? load_lane(p + k * W, left) : Lane<E>(E(0));
+  }
+  return b;
+}
+// Stores the first `count` elements of b to p.
+template <class E>
+void store(const BlockOf<E>& b, E* p, int64_t count) {
+  constexpr int W = ew::LaneTraits<Lane<E>>::kWidth;
+  for (int k = 0; k < BlockOf<E>::kLanes && int64_t{k} * W < count; ++k) {
+    store_lane(b.lane[k], p + k * W, count - int64_t{k} * W);
+  }
+}
 
 // Runs the rule on elements [lo, hi) of one job.
 template <class Rule, class E, class Scalars, size_t N, size_t... I>
@@ -62,12 +81,12 @@ void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index
   const E* grad = static_cast<const E*>(job.grad);
   std::array<E*, N> state;
   for (size_t k = 0; k < N; ++k) state[k] = static_cast<E*>(job.state[k]);
-  constexpr int64_t W = width<E>();
-  for (int64_t i = lo; i < hi; i += W) {
-    const int64_t count = std::min(W, hi - i);
-    Lane<E> p = load(param + i, count);
-    const Lane<E> g = load(grad + i, count);
-    std::array<Lane<E>, N> s{(state[I] ? load(state[I] + i, count) : Lane<E>(E(0)))...};
+  for (int64_t i = lo; i < hi; i += kBlockElements) {
+    const int64_t count = std::min<int64_t>(kBlockElements, hi - i);
+    BlockOf<E> p = load(param + i, count);
+    const BlockOf<E> g = load(grad + i, count);
+    std::array<BlockOf<E>, N> s;
+    ((s[I] = state[I] ? load(state[I] + i, count) : BlockOf<E>::each([](int) { return Lane<E>(E(0)); })), ...);
     Rule::apply(job.scalars, p, g, s[I]...);
     store(p, param + i, count);
     ((state[I] ? store(s[I], state[I] + i, count) : void()), ...);
