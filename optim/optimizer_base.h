@@ -129,11 +129,38 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// clipping), over all groups; set by step() when any group clips by norm.
   c10::optional<double> last_grad_norm() const { return last_grad_norm_; }
 
-  /// Same format as torch::optim (state keys and option names), plus the
+  /// torch::optim's format (layout, state fields and option names), plus the
   /// extra options: torch::optim::X can read what this writes, and this reads
-  /// what torch::optim::X wrote.
+  /// what torch::optim::X wrote, on LibTorch 1.13 and 2.x alike. Parameters
+  /// are keyed by their address in decimal, as 2.x's built-ins write it: 1.13's
+  /// built-ins match keys as strings and 2.x's parse them as decimal numbers,
+  /// so both read it (1.13's own "0x…" keys parse as 0 in 2.x's loader).
   void save(torch::serialize::OutputArchive& archive) const override {
-    torch::optim::serialize<State, Options>(archive, *this);
+    using torch::serialize::OutputArchive;
+    const auto key = [](const torch::Tensor& p) {
+      return std::to_string(reinterpret_cast<uintptr_t>(p.unsafeGetTensorImpl()));
+    };
+    archive.write("pytorch_version", c10::IValue("1.5.0"));  // the format's version, as the built-ins write it
+    OutputArchive state_archive(archive.compilation_unit()), groups_archive(archive.compilation_unit());
+    groups_archive.write("param_groups/size", torch::tensor(static_cast<int64_t>(param_groups_.size())));
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const auto& params = param_groups_[gi].params();
+      OutputArchive group_archive(archive.compilation_unit()), options_archive(archive.compilation_unit());
+      group_archive.write("params/size", torch::tensor(static_cast<int64_t>(params.size())));
+      for (const auto pi : c10::irange(params.size())) {
+        group_archive.write("params/" + std::to_string(pi), c10::IValue(key(params[pi])));
+        const auto found = state_.find(state_key(params[pi]));
+        if (found == state_.end()) continue;  // no step yet
+        OutputArchive param_archive(archive.compilation_unit());
+        static_cast<const State&>(*found->second).serialize(param_archive);
+        state_archive.write(key(params[pi]), param_archive);
+      }
+      options_of(param_groups_[gi]).serialize(options_archive);
+      group_archive.write("options", options_archive);
+      groups_archive.write("param_groups/" + std::to_string(gi), group_archive);
+    }
+    archive.write("state", state_archive);
+    archive.write("param_groups", groups_archive);
     // An extra entry the built-ins ignore, so that resuming keeps the count.
     archive.write(kSkippedStepsKey, torch::tensor(skipped_steps_));
   }

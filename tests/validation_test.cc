@@ -356,3 +356,61 @@ TEST(Parameters, MixedDevicesInOneGroupAreUpdatedPerDevice) {
   }
 }
 }  // namespace
+
+namespace {
+// LibTorch 2.9+'s Optimizer::add_param_group replaces options of any type but
+// the built-ins' own with the defaults; adaptive adds groups itself, so each
+// group keeps every option it was given (fails on 2.13 without that).
+TEST(ParamGroups, KeepTheirOwnOptionsAtConstructionAndInAddParamGroup) {
+  auto a = torch::ones({2}, torch::requires_grad()), b = torch::ones({3}, torch::requires_grad()),
+       c = torch::ones({4}, torch::requires_grad());
+  const auto first = AdamOptions(0.1).eps(1e-3).clip_grad_norm(0.5).amsgrad(true);
+  const auto second = AdamOptions(0.02).betas(std::make_tuple(0.8, 0.9)).clip_grad_value(0.25).skip_nonfinite(true);
+  const auto third = AdamOptions(0.3).weight_decay(0.1).decoupled_weight_decay(true).maximize(true);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{a}, std::make_unique<AdamOptions>(first));
+  groups.emplace_back(std::vector<torch::Tensor>{b}, std::make_unique<AdamOptions>(second));
+  adaptive::Adam opt(groups, AdamOptions(1e-3));
+  opt.add_param_group(torch::optim::OptimizerParamGroup({c}, std::make_unique<AdamOptions>(third)));
+  ASSERT_EQ(opt.param_groups().size(), 3u);
+  EXPECT_TRUE(static_cast<const AdamOptions&>(opt.param_groups()[0].options()) == first);
+  EXPECT_TRUE(static_cast<const AdamOptions&>(opt.param_groups()[1].options()) == second);
+  EXPECT_TRUE(static_cast<const AdamOptions&>(opt.param_groups()[2].options()) == third);
+  // A group without options gets a copy of the defaults.
+  auto d = torch::ones({1}, torch::requires_grad());
+  opt.add_param_group(torch::optim::OptimizerParamGroup({d}));
+  EXPECT_TRUE(static_cast<const AdamOptions&>(opt.param_groups()[3].options()) == AdamOptions(1e-3));
+}
+
+TEST(ParamGroups, NonLeafParametersAreRefusedWithTheirPlace) {
+  auto leaf = torch::ones({2}, torch::requires_grad());
+  auto computed = leaf * 2;
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{leaf});
+  groups.emplace_back(std::vector<torch::Tensor>{computed});
+  try {
+    adaptive::Adam opt(groups);
+    FAIL() << "a non-leaf parameter was accepted";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what_without_backtrace()).find("parameter 0 of group 1 is not a leaf"), std::string::npos)
+        << e.what_without_backtrace();
+  }
+}
+
+// zero_grad() sets gradients to undefined from LibTorch 2.0 on (set_to_none,
+// as in Python), zeroes them up to 1.13: adaptive inherits the version's
+// behaviour, and a step skips parameters without a gradient either way.
+TEST(ZeroGrad, FollowsTheLibTorchVersionAndStepsSkipNoneGradients) {
+  auto p = torch::ones({2}, torch::requires_grad());
+  adaptive::Adam opt({p}, AdamOptions(0.1));
+  p.mutable_grad() = torch::ones({2});
+  opt.step();
+  opt.zero_grad();
+  EXPECT_EQ(p.grad().defined(), !ADAPTIVE_TORCH_AT_LEAST(2, 0));
+  const auto before = p.detach().clone();
+  opt.step();  // 2.x: no gradient, no step; 1.13: a step with a zero gradient
+  if (ADAPTIVE_TORCH_AT_LEAST(2, 0)) EXPECT_TRUE(torch::equal(p, before));
+  const auto& state = static_cast<adaptive::AdamParamState&>(*opt.state().at(adaptive::state_key(p)));
+  EXPECT_EQ(state.step(), ADAPTIVE_TORCH_AT_LEAST(2, 0) ? 1 : 2);
+}
+}  // namespace

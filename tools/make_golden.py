@@ -1,12 +1,20 @@
-#!/usr/bin/python3
-"""Writes tests/data/golden_trajectories.json: parameter trajectories of
-PyTorch's Python optimizers (torch.optim, the reference implementation) on the
-MLP regression the C++ tests use, in float64, for tests/python_golden_test.cc.
+#!/usr/bin/env python3
+"""Writes tests/data/golden_trajectories_<major>.<minor>.json: parameter
+trajectories of PyTorch's Python optimizers (torch.optim, the reference
+implementation) on the MLP regression the C++ tests use, in float64, for
+tests/python_golden_test.cc, which reads the file of the LibTorch it is built
+against.
 
-Run with Debian's python3-torch: /usr/bin/python3 tools/make_golden.py
-The problem data (inputs, targets, initial parameters) is stored in the file
-too, so the C++ side needs no random-number agreement with Python.
+  python3 tools/make_golden.py            PyTorch 2.13 (the wheel tools/setup installs)
+  /usr/bin/python3 tools/make_golden.py   Debian's python3-torch 1.13
+
+Each case records the default single-tensor path (foreach=False, the ground
+truth) and, as further references, foreach=True and fused=True where this
+torch offers them for the optimizer on CPU. The problem data (inputs, targets,
+initial parameters) is stored in the file too, so the C++ side needs no
+random-number agreement with Python.
 """
+import inspect
 import json
 import os
 import sys
@@ -71,13 +79,14 @@ CLIP_CASES = [
 ]
 
 
-def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0):
+def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, variant="single"):
+    """Snapshots of one run; variant: "single" (foreach=False), "foreach" or "fused"."""
     w = [t.clone().requires_grad_(True) for t in init]
     groups = [w] if layout == "one" else [w[:2], w[2:]]
     param_groups = [dict(params=g, **opts) for g, opts in zip(groups, group_options)]
-    # Constructor defaults = the first group's options, as the C++ test builds
-    # it; foreach=False selects the single-tensor ground-truth path.
-    opt = cls(param_groups, foreach=False, **group_options[0])
+    # Constructor defaults = the first group's options, as the C++ test builds it.
+    flags = {"single": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}[variant]
+    opt = cls(param_groups, **flags, **group_options[0])
     snapshots = {}
     for step in range(1, STEPS + 1):
         opt.zero_grad()
@@ -92,6 +101,19 @@ def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0):
     return snapshots
 
 
+def variants(x, y, init, cls, layout, group_options, clip_norm, clip_value):
+    """{"foreach": ..., "fused": ...}: the further references this torch offers."""
+    out = {}
+    for variant in ("foreach", "fused"):
+        if variant not in inspect.signature(cls.__init__).parameters:
+            continue
+        try:
+            out[variant] = run(x, y, init, cls, layout, group_options, clip_norm, clip_value, variant)
+        except (RuntimeError, ValueError, TypeError):  # e.g. fused=True only on CUDA in this torch
+            continue
+    return out
+
+
 def option_json(opts):
     out = {}
     for k, v in opts.items():
@@ -100,8 +122,9 @@ def option_json(opts):
 
 
 def main():
-    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data",
-                                                                  "golden_trajectories.json")
+    major, minor = torch.__version__.split(".")[:2]
+    default = os.path.join(os.path.dirname(__file__), "..", "tests", "data", f"golden_trajectories_{major}.{minor}.json")
+    out_path = sys.argv[1] if len(sys.argv) > 1 else default
     x, y, init = make_problem()
     doc = {
         "generator": "tools/make_golden.py",
@@ -122,10 +145,16 @@ def main():
             "groups": [dict(option_json(o), **extra, clip_grad_norm=clip_norm, clip_grad_value=clip_value)
                        for o in group_options],
             "snapshots": run(x, y, init, cls, layout, group_options, clip_norm, clip_value),
+            "variants": variants(x, y, init, cls, layout, group_options, clip_norm, clip_value),
         })
-    with open(out_path, "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-    print(f"wrote {len(doc['cases'])} cases to {os.path.normpath(out_path)}")
+    try:
+        with open(out_path, "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+    except OSError as e:
+        sys.exit(f"make_golden.py: cannot write {out_path}: {e.strerror}")
+    counts = {v: sum(v in c["variants"] for c in doc["cases"]) for v in ("foreach", "fused")}
+    print(f"wrote {len(doc['cases'])} cases (torch {torch.__version__}; further references: "
+          f"foreach {counts['foreach']}, fused {counts['fused']}) to {os.path.normpath(out_path)}")
 
 
 if __name__ == "__main__":

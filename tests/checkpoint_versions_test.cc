@@ -1,0 +1,175 @@
+// Checkpoints across LibTorch versions. tests/data/checkpoints/<version>/ holds
+// what LibTorch 1.13 and 2.13 wrote for the same short run (tools/make_checkpoints
+// runs this binary with --write under each): torch::save of adaptive's and of
+// the built-in's Adam, RMSprop and Adagrad after 3 float64 steps. Each is
+// loaded under the LibTorch this test is built against, and the next step
+// must equal the step of an optimizer that never stopped.
+//
+// What holds (the README's "Supported LibTorch" table says the same):
+//   adaptive loads every file, its own and the built-ins', of either version:
+//     it matches parameters by the key strings the file itself holds.
+//   adaptive writes decimal keys on every version, so the built-ins of 1.13
+//     (string match) and of 2.x (decimal parse) both read it.
+//   a 1.13 built-in's file holds "0x…" keys, which 2.x's built-in parses as 0:
+//     it misassigns state, so that combination is not loaded here; adaptive
+//     reads such files (see above).
+//   2.4+ built-ins restore each group's options from the file; 1.13's keep
+//     their own (pinned below: lr).
+//
+// Tolerance: 1e-12 relative (float64). A file written by the other version
+// carries that version's rounding of three steps (e.g. MKL's sqrt in 2.13).
+
+#include "optim/optim.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kSteps = 3;
+constexpr double kLr = 0.05;  // not any optimizer's default: shows whether load restores options
+const std::vector<std::string> kVersions = {"1.13", "2.13"};
+const std::vector<std::string> kOptimizers = {"adam", "rmsprop", "adagrad"};
+const std::vector<std::string> kImpls = {"adaptive", "builtin"};
+
+// Deterministic parameters and gradients (no random numbers: those may differ
+// between versions): two tensors, the gradient of step t a function of t.
+std::vector<torch::Tensor> make_params() {
+  auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  return {torch::linspace(-1, 1, 12, opts).reshape({3, 4}).requires_grad_(true),
+          torch::linspace(0.5, 2, 5, opts).requires_grad_(true)};
+}
+void set_grads(const std::vector<torch::Tensor>& params, int step) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto index = torch::arange(params[i].numel(), torch::kFloat64).reshape(params[i].sizes());
+    params[i].mutable_grad() = torch::sin(index * 0.7 + 1.3 * step + static_cast<double>(i));
+  }
+}
+
+std::unique_ptr<torch::optim::Optimizer> make(const std::string& impl, const std::string& name,
+                                              const std::vector<torch::Tensor>& params) {
+  if (impl == "adaptive") {
+    if (name == "adam") return std::make_unique<adaptive::Adam>(params, adaptive::AdamOptions(kLr).amsgrad(true));
+    if (name == "rmsprop") {
+      return std::make_unique<adaptive::RMSprop>(params, adaptive::RMSpropOptions(kLr).centered(true).momentum(0.5));
+    }
+    return std::make_unique<adaptive::Adagrad>(params, adaptive::AdagradOptions(kLr).lr_decay(0.1));
+  }
+  if (name == "adam") return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(kLr).amsgrad(true));
+  if (name == "rmsprop") {
+    return std::make_unique<torch::optim::RMSprop>(params,
+                                                   torch::optim::RMSpropOptions(kLr).centered(true).momentum(0.5));
+  }
+  return std::make_unique<torch::optim::Adagrad>(params, torch::optim::AdagradOptions(kLr).lr_decay(0.1));
+}
+
+// The run every file records: kSteps steps of `impl`'s optimizer.
+std::unique_ptr<torch::optim::Optimizer> run(const std::string& impl, const std::string& name,
+                                             const std::vector<torch::Tensor>& params) {
+  auto opt = make(impl, name, params);
+  for (int t = 1; t <= kSteps; ++t) {
+    set_grads(params, t);
+    opt->step();
+  }
+  return opt;
+}
+
+std::string file_of(const std::string& dir, const std::string& impl, const std::string& name) {
+  return dir + "/" + impl + "_" + name + ".pt";
+}
+
+bool has_hex_keys(const std::string& path) {
+  torch::serialize::InputArchive archive, groups, group;
+  archive.load_from(path);
+  archive.read("param_groups", groups);
+  groups.read("param_groups/0", group);
+  c10::IValue key;
+  group.read("params/0", key);
+  return key.toStringRef().rfind("0x", 0) == 0;
+}
+
+struct Case {
+  std::string version, source, name, target;  // file's version, who wrote it, optimizer, who loads it
+};
+
+class CheckpointVersions : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CheckpointVersions, NextStepEqualsAnUninterruptedRun) {
+  const Case& c = GetParam();
+  const std::string path = file_of("tests/data/checkpoints/" + c.version, c.source, c.name);
+  ASSERT_TRUE(std::ifstream(path).good()) << path << " missing: run tools/make_checkpoints";
+  EXPECT_EQ(has_hex_keys(path), c.version == "1.13" && c.source == "builtin") << path;
+
+  // The reference: never stopped, one more step.
+  auto reference = make_params();
+  auto straight = run(c.target, c.name, reference);
+  const auto resumed = [&] {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : reference) out.push_back(p.detach().clone().requires_grad_(true));
+    return out;
+  }();
+  set_grads(reference, kSteps + 1);
+  straight->step();
+
+  auto loaded = make(c.target, c.name, resumed);
+  loaded->param_groups()[0].options().set_lr(1.0);  // whether load restores kLr
+  torch::load(*loaded, path);
+  const double lr = loaded->param_groups()[0].options().get_lr();
+  const bool restores_options = c.target == "adaptive" || ADAPTIVE_TORCH_AT_LEAST(2, 4);
+  EXPECT_EQ(lr, restores_options ? kLr : 1.0);
+  loaded->param_groups()[0].options().set_lr(kLr);
+  set_grads(resumed, kSteps + 1);
+  loaded->step();
+  for (size_t i = 0; i < resumed.size(); ++i) {
+    const double diff = (resumed[i] - reference[i]).abs().max().item<double>();
+    EXPECT_LE(diff / reference[i].abs().max().item<double>(), 1e-12) << "parameter " << i;
+  }
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  const std::string here = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
+  for (const auto& version : kVersions) {
+    for (const auto& source : kImpls) {
+      for (const auto& name : kOptimizers) {
+        for (const auto& target : kImpls) {
+          // 2.x's built-in misreads 1.13's "0x…" keys (see the top of this file).
+          if (target == "builtin" && source == "builtin" && version == "1.13" && here != "1.13") continue;
+          out.push_back({version, source, name, target});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, CheckpointVersions, ::testing::ValuesIn(cases()), [](const auto& info) {
+  const Case& c = info.param;
+  return "v" + c.version.substr(0, 1) + "_" + c.version.substr(2) + "_" + c.source + "_" + c.name + "_into_" + c.target;
+});
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--write") {
+    for (const auto& impl : kImpls) {
+      for (const auto& name : kOptimizers) {
+        auto params = make_params();
+        auto opt = run(impl, name, params);
+        torch::save(*opt, file_of(argv[2], impl, name));
+      }
+    }
+    std::cout << "wrote " << kImpls.size() * kOptimizers.size() << " checkpoints to " << argv[2] << "\n";
+    return 0;
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
