@@ -1,7 +1,16 @@
 #pragma once
-// The LibTorch versions adaptive supports differ in API and behaviour; every
-// version check lives here, named for what it decides (see the README's
-// "Supported LibTorch" table). Supported: Debian's 1.13.1 up to 2.13.
+// The LibTorch versions adaptive supports (Debian's 1.13.1 up to 2.13) differ
+// in API and behaviour. Version checks live here, named for what they decide;
+// the other differences are handled without a version number:
+//   state() keys (string up to 2.1, TensorImpl* after): state_key() in
+//     optimizer_base.h follows the map's key type;
+//   Vectorized ∘ scalar operators (2.x only): a feature probe in
+//     rules/elementwise.h;
+//   sqrt through MKL's VML (official builds with MKL): AT_MKL_ENABLED() in
+//     rules/elementwise.h;
+//   add_param_group dropping foreign options (2.9+): OptimizerBase adds
+//     groups itself on every version.
+// The README's "Supported LibTorch" section lists them with their tests.
 
 #include <torch/version.h>
 

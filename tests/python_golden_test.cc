@@ -4,18 +4,27 @@
 // 100 and 200 with each reference the file holds:
 //
 //   single   torch.optim's default single-tensor path (foreach=False): the
-//            ground truth. Tolerance 1e-12 relative to the largest parameter.
-//            Measured on this machine with the file of the same PyTorch
-//            version: exact (the same ATen ops in the same order). The margin
-//            is for a machine whose ATen kernels run at another CPU capability
-//            (AVX2 vs AVX-512): the 1.13 golden file of an AVX2 machine
-//            deviated by up to 8.9e-12 here after 200 Adagrad steps.
-//   foreach  foreach=True (multi-tensor ops): the same formulas, so the same
-//            bound.
+//            ground truth. Tolerance 1e-12 relative to the largest parameter
+//            on 2.x: measured 1.6e-15 with the 2.13 file (the same ATen ops;
+//            the MLP's forward and backward differ in the last bit). 1e-11 on
+//            1.13: Debian's build (generic BLAS) rounds the loss and its
+//            gradient differently from run to run in the last bit, which 200
+//            Adagrad steps with two groups grew to 3.3e-12 in one run (exact
+//            in others); an AVX2 machine's 1.13 file deviated by 8.9e-12 here.
+//   foreach  foreach=True (multi-tensor ops): the same formulas, the same
+//            bound (measured: as single), except Adagrad on 1.13: its foreach
+//            path computes the step size −lr/(1 + (t−1)·lr_decay) from float32
+//            step tensors, so in float32 precision (≈ 1e-8 relative error
+//            every step), and θ + (g·(−clr))/std instead of addcdiv; measured
+//            2.8e-5 after 200 steps, bound 1e-4. Its single-tensor path, the
+//            ground truth, computes in float64 and matches to 3.3e-12.
 //   fused    fused=True (ATen's _fused_adam_/_fused_adamw_/_fused_adagrad_,
-//            2.x): one kernel that evaluates the update in its own order of
-//            operations, so results differ by rounding that accumulates over
-//            the 200 steps; see kFusedTolerance.
+//            2.4+ on CPU): one kernel that evaluates the update in its own
+//            order of operations, so results differ by rounding that
+//            accumulates over the 200 steps: measured 3.6e-12 (2.13), bound
+//            1e-11.
+//
+// The worst deviation per optimizer and reference is printed at the end.
 
 #include "optim/optim.h"
 
@@ -37,8 +46,13 @@ using nlohmann::json;
 constexpr const char* kGoldenFile =
     "tests/data/golden_trajectories_" ADAPTIVE_STR(TORCH_VERSION_MAJOR) "." ADAPTIVE_STR(TORCH_VERSION_MINOR) ".json";
 
-constexpr double kSingleTolerance = 1e-12;
-constexpr double kFusedTolerance = 1e-9;
+// See the top of this file for each bound and its cause.
+double tolerance(const std::string& optimizer, const std::string& variant) {
+  constexpr bool kLibTorch2 = ADAPTIVE_TORCH_AT_LEAST(2, 0);
+  if (variant == "fused") return 1e-11;
+  if (variant == "foreach" && optimizer == "Adagrad" && !kLibTorch2) return 1e-4;
+  return kLibTorch2 ? 1e-12 : 1e-11;
+}
 
 const json& golden() {
   static const json doc = [] {
@@ -106,12 +120,14 @@ std::unique_ptr<torch::optim::Optimizer> make(const std::vector<std::vector<torc
   return std::make_unique<Opt>(pg, to_options(cfg.at(0)));
 }
 
-std::map<std::string, double> worst_seen;  // per reference
+std::map<std::string, double> worst_seen;  // per "optimizer reference"
 
 struct GoldenCase {
   std::string name;     // the case
   std::string variant;  // single, foreach or fused
 };
+// Names in failure messages, not bytes.
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name << "/" << c.variant; }
 
 class PythonGolden : public ::testing::TestWithParam<GoldenCase> {};
 
@@ -124,7 +140,6 @@ TEST_P(PythonGolden, MatchesTorchOptim) {
   const json& c = *found;
   const std::string& variant = GetParam().variant;
   const json& snapshots = variant == "single" ? c.at("snapshots") : c.at("variants").at(variant);
-  const double tolerance = variant == "fused" ? kFusedTolerance : kSingleTolerance;
   const json& problem = doc.at("problem");
   const auto x = tensor_of(problem.at("x"), problem.at("x_shape"));
   const auto y = tensor_of(problem.at("y"), problem.at("y_shape"));
@@ -137,6 +152,7 @@ TEST_P(PythonGolden, MatchesTorchOptim) {
                               : std::vector<std::vector<torch::Tensor>>{{w[0], w[1]}, {w[2], w[3]}};
   std::unique_ptr<torch::optim::Optimizer> opt;
   const std::string name = c.at("optimizer");
+  const double bound = tolerance(name, variant);
   if (name == "Adam") opt = make<adaptive::Adam>(groups, c.at("groups"), &adam_options);
   if (name == "RMSprop") opt = make<adaptive::RMSprop>(groups, c.at("groups"), &rmsprop_options);
   if (name == "Adagrad") opt = make<adaptive::Adagrad>(groups, c.at("groups"), &adagrad_options);
@@ -158,8 +174,9 @@ TEST_P(PythonGolden, MatchesTorchOptim) {
       diff = std::max(diff, (w[i].detach() - want).abs().max().item<double>());
       scale = std::max(scale, want.abs().max().item<double>());
     }
-    EXPECT_LE(diff / scale, tolerance) << "at step " << step;
-    worst_seen[variant] = std::max(worst_seen[variant], diff / scale);
+    EXPECT_LE(diff / scale, bound) << "at step " << step;
+    auto& worst = worst_seen[name + " " + variant];
+    worst = std::max(worst, diff / scale);
     ++compared;
   }
   EXPECT_EQ(compared, 4);
@@ -211,8 +228,9 @@ TEST(PythonGoldenFile, CoversEveryOptimizerAndOption) {
 class ReportWorst : public ::testing::Environment {
  public:
   void TearDown() override {
-    for (const auto& [variant, worst] : worst_seen) {
-      std::printf("[python-golden] %s: max relative deviation %.3e\n", variant.c_str(), worst);
+    for (const auto& [what, worst] : worst_seen) {
+      std::printf("[python-golden] LibTorch %d.%d, %s (float64): max relative deviation %.3e\n", TORCH_VERSION_MAJOR,
+                  TORCH_VERSION_MINOR, what.c_str(), worst);
     }
   }
 };

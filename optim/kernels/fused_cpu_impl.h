@@ -27,71 +27,83 @@ constexpr int64_t kGrain = 1 << 15;
 template <class E>
 using Lane = at::vec::Vectorized<E>;
 template <class E>
-Lane<E> load_lane(const E* p, int64_t count) {
-  return count >= Lane<E>::size() ? Lane<E>::loadu(p) : Lane<E>::loadu(p, count);
+Lane<E> load(const E* p, int64_t count) {
+  return Lane<E>::loadu(p, count);
 }
 template <class E>
-void store_lane(const Lane<E>& v, E* p, int64_t count) {
-  v.store(p, static_cast<int>(std::min<int64_t>(count, Lane<E>::size())));
+void store(const Lane<E>& v, E* p, int64_t count) {
+  v.store(p, count);
+}
+template <class E>
+constexpr int64_t width() {
+  return Lane<E>::size();
 }
 #else
 template <class E>
 using Lane = E;
 template <class E>
-E load_lane(const E* p, int64_t) {
+E load(const E* p, int64_t) {
   return *p;
 }
 template <class E>
-void store_lane(E v, E* p, int64_t) {
+void store(E v, E* p, int64_t) {
   *p = v;
+}
+template <class E>
+constexpr int64_t width() {
+  return 1;
 }
 #endif
 
-// The rule runs on blocks of 256 elements (see ew::Block): large enough to
-// amortize one library sqrt per block, small enough that a rule's temporaries
-// stay in L1.
-constexpr int kBlockElements = 256;
-template <class E>
-using BlockOf = ew::Block<Lane<E>, kBlockElements / ew::LaneTraits<Lane<E>>::kWidth>;
-
-// Loads `count` elements (at most a block) from p; lanes past the end are 0.
-template <class E>
-BlockOf<E> load(const E* p, int64_t count) {
-  constexpr int W = ew::LaneTraits<Lane<E>>::kWidth;
-  BlockOf<E> b;
-  for (int k = 0; k < BlockOf<E>::kLanes; ++k) {
-    const int64_t left = count - int64_t{k} * W;
-    b.lane[k] = left > 0 ? load_lane(p + k * W, left) : Lane<E>(E(0));
-  }
-  return b;
-}
-// Stores the first `count` elements of b to p.
-template <class E>
-void store(const BlockOf<E>& b, E* p, int64_t count) {
-  constexpr int W = ew::LaneTraits<Lane<E>>::kWidth;
-  for (int k = 0; k < BlockOf<E>::kLanes && int64_t{k} * W < count; ++k) {
-    store_lane(b.lane[k], p + k * W, count - int64_t{k} * W);
-  }
-}
-
-// Runs the rule on elements [lo, hi) of one job.
+// Runs the rule on the lanes of elements [lo, hi) of one job; stores the
+// results only when `write` (false: a recording pass, see below).
 template <class Rule, class E, class Scalars, size_t N, size_t... I>
-void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_sequence<I...>) {
+void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, bool write, std::index_sequence<I...>) {
   E* param = static_cast<E*>(job.param);
   const E* grad = static_cast<const E*>(job.grad);
   std::array<E*, N> state;
   for (size_t k = 0; k < N; ++k) state[k] = static_cast<E*>(job.state[k]);
-  for (int64_t i = lo; i < hi; i += kBlockElements) {
-    const int64_t count = std::min<int64_t>(kBlockElements, hi - i);
-    BlockOf<E> p = load(param + i, count);
-    const BlockOf<E> g = load(grad + i, count);
-    std::array<BlockOf<E>, N> s;
-    ((s[I] = state[I] ? load(state[I] + i, count) : BlockOf<E>::each([](int) { return Lane<E>(E(0)); })), ...);
+  constexpr int64_t W = width<E>();
+  for (int64_t i = lo; i < hi; i += W) {
+    const int64_t count = std::min(W, hi - i);
+    Lane<E> p = load(param + i, count);
+    const Lane<E> g = load(grad + i, count);
+    std::array<Lane<E>, N> s{(state[I] ? load(state[I] + i, count) : Lane<E>(E(0)))...};
     Rule::apply(job.scalars, p, g, s[I]...);
+    if (!write) continue;
     store(p, param + i, count);
     ((state[I] ? store(s[I], state[I] + i, count) : void()), ...);
   }
 }
+
+#if AT_MKL_ENABLED()
+// Elements per tape: the rules take one sqrt per element (at most two fit).
+constexpr int64_t kTapeBlock = 256;
+static_assert(2 * kTapeBlock <= ew::SqrtTape<float>::kCapacity, "the tape holds two roots per element");
+
+// Roots as ATen's MKL sqrt gives them: per block, a recording pass, one MKL
+// call, and the real pass replaying its roots (see ew::SqrtTape).
+template <class Rule, class E, class Scalars, size_t N>
+void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
+  ew::SqrtTape<E> tape;
+  ew::SqrtTape<E>*& active = ew::SqrtTape<E>::active();
+  active = &tape;
+  for (int64_t b = lo; b < hi; b += kTapeBlock) {
+    const int64_t end = std::min(hi, b + kTapeBlock);
+    tape.replaying = false;
+    tape.size = 0;
+    lanes<Rule, E>(job, b, end, /*write=*/false, std::make_index_sequence<N>{});
+    tape.compute();
+    lanes<Rule, E>(job, b, end, /*write=*/true, std::make_index_sequence<N>{});
+  }
+  active = nullptr;
+}
+#else
+template <class Rule, class E, class Scalars, size_t N>
+void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
+  lanes<Rule, E>(job, lo, hi, /*write=*/true, std::make_index_sequence<N>{});
+}
+#endif
 
 // All jobs in one parallel region, split by element count.
 template <class Rule, class E, class Scalars, size_t N>
@@ -103,7 +115,7 @@ void run(const std::vector<FusedJob<Scalars, N>>& jobs) {
     for (; begin < end && j < jobs.size(); ++j) {
       const int64_t stop = std::min(end, offsets[j + 1]);
       if (stop > begin) {
-        process<Rule, E>(jobs[j], begin - offsets[j], stop - offsets[j], std::make_index_sequence<N>{});
+        process<Rule, E>(jobs[j], begin - offsets[j], stop - offsets[j]);
       }
       begin = stop;
     }

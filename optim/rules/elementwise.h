@@ -16,9 +16,10 @@
 // official 2.x builds) computes at::sqrt of float and double with MKL's VML
 // (vmsSqrt/vmdSqrt, high-accuracy mode), which is not always the correctly
 // rounded root the sqrt instruction gives (about 1 float in 5 differs in the
-// last bit), so the fused driver runs rules on Blocks of lanes (end of this
-// file) whose sqrt is one call of that same function. tests/fused_test.cc
-// holds the two drivers to bit equality.
+// last bit). For those the fused driver takes its roots from a SqrtTape
+// (below): it runs the rule over a block of lanes twice, recording every sqrt
+// argument, then replaying with the roots of one call of that same function.
+// tests/fused_test.cc holds the two drivers to bit equality.
 
 #include <ATen/ATen.h>
 #include <ATen/Config.h>  // AT_MKL_ENABLED
@@ -54,9 +55,78 @@ S addcdiv(S a, S value, S b, S c) {
   return a + value * b / c;
 }
 
+#if AT_MKL_ENABLED()
+}  // namespace ew
+}  // namespace adaptive
+// MKL's VML, linked into libtorch_cpu; mode = VML_HA | VML_FTZDAZ_OFF |
+// VML_ERRMODE_IGNORE, exactly what ATen passes (ATen/cpu/vml.h). LP64: n is int.
+extern "C" void vmsSqrt(int n, const float* a, float* r, long long mode);
+extern "C" void vmdSqrt(int n, const double* a, double* r, long long mode);
+namespace adaptive {
+namespace ew {
+
+/// Square roots as ATen computes them where that is MKL's: one MKL call per
+/// lane would cost more than the whole step, so the fused driver runs each
+/// block of lanes twice under a tape. Recording, sqrt stores its argument and
+/// returns the instruction's root (that pass's results are discarded); then
+/// compute() takes every recorded root in one MKL call; replaying, sqrt returns
+/// them in order. The rule is deterministic, so it asks for the same roots in
+/// the same order. The tape of the running thread is active() (null: none).
+template <class E>
+struct SqrtTape {
+  static constexpr int kCapacity = 512;  ///< roots per block (the driver's block × sqrts per element)
+  bool replaying = false;
+  int size = 0, next = 0;
+  alignas(64) E args[kCapacity];
+  alignas(64) E roots[kCapacity];
+
+  void compute() {
+    constexpr long long kAtenVmlMode = 0x2 | 0x140000 | 0x100;
+    if constexpr (std::is_same_v<E, float>) {
+      vmsSqrt(size, args, roots, kAtenVmlMode);
+    } else {
+      vmdSqrt(size, args, roots, kAtenVmlMode);
+    }
+    replaying = true;
+    next = 0;
+  }
+  /// This thread's tape: initial-exec TLS, a single load even in a shared library.
+  static SqrtTape*& active() {
+    static thread_local SqrtTape* tape __attribute__((tls_model("initial-exec"))) = nullptr;
+    return tape;
+  }
+  /// The root of the `width` elements at x (recording: stored, and computed
+  /// by `instruction`; replaying: MKL's).
+  template <class Lane, class Store, class Load, class Instruction>
+  static Lane root(const Lane& x, int width, Store store, Load load, Instruction instruction) {
+    SqrtTape* tape = active();
+    if (tape == nullptr) return instruction(x);
+    if (tape->replaying) {
+      const Lane r = load(tape->roots + tape->next);
+      tape->next += width;
+      return r;
+    }
+    store(x, tape->args + tape->size);
+    tape->size += width;
+    return instruction(x);
+  }
+};
+
+template <class E>
+E scalar_sqrt(E x) {
+  return SqrtTape<E>::root(x, 1, [](E v, E* p) { *p = v; }, [](const E* p) { return *p; },
+                           [](E v) { return std::sqrt(v); });
+}
+#else
+template <class E>
+E scalar_sqrt(E x) {
+  return std::sqrt(x);
+}
+#endif
+
 inline at::Tensor sqrt(const at::Tensor& x) { return at::sqrt(x); }
-inline float sqrt(float x) { return std::sqrt(x); }
-inline double sqrt(double x) { return std::sqrt(x); }
+inline float sqrt(float x) { return scalar_sqrt(x); }
+inline double sqrt(double x) { return scalar_sqrt(x); }
 
 // Element-wise maximum that propagates NaN, like at::maximum.
 inline at::Tensor maximum(const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }
@@ -110,7 +180,13 @@ Vec<E> addcdiv(const Vec<E>& a, E value, const Vec<E>& b, const Vec<E>& c) {
 }
 template <class E>
 Vec<E> sqrt(const Vec<E>& x) {
+#if AT_MKL_ENABLED()
+  return SqrtTape<E>::root(
+      x, Vec<E>::size(), [](const Vec<E>& v, E* p) { v.store(p); }, [](const E* p) { return Vec<E>::loadu(p); },
+      [](const Vec<E>& v) { return v.sqrt(); });
+#else
   return x.sqrt();
+#endif
 }
 template <class E>
 Vec<E> maximum(const Vec<E>& a, const Vec<E>& b) {
@@ -148,104 +224,3 @@ ew::Vec<E> operator+(const ew::Vec<E>& a, E b) {
 
 }  // namespace adaptive
 #endif
-
-// Blocks: what the fused driver runs a rule on. K lanes, each a
-// Vectorized<E> (AVX2 build) or a plain E (DEFAULT build), stored back to back
-// so that a block is also K·width contiguous elements. Every function applies
-// the lane's version lane by lane, except sqrt, which takes the whole block at
-// once where ATen's own sqrt is MKL's (one library call per block instead of
-// one per lane: 256 elements cost about as much as 8).
-#if AT_MKL_ENABLED()
-// MKL's VML, linked into libtorch_cpu; mode = VML_HA | VML_FTZDAZ_OFF |
-// VML_ERRMODE_IGNORE, exactly what ATen passes (ATen/cpu/vml.h). LP64: n is int.
-extern "C" void vmsSqrt(int n, const float* a, float* r, long long mode);
-extern "C" void vmdSqrt(int n, const double* a, double* r, long long mode);
-#endif
-
-namespace adaptive {
-namespace ew {
-
-template <class V>
-struct LaneTraits {  // a plain float or double lane
-  using Scalar = V;
-  static constexpr int kWidth = 1;
-};
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
-template <class E>
-struct LaneTraits<Vec<E>> {
-  using Scalar = E;
-  static constexpr int kWidth = Vec<E>::size();
-};
-#endif
-
-template <class V, int K>
-struct Block {
-  using Scalar = typename LaneTraits<V>::Scalar;
-  static constexpr int kLanes = K;
-  static constexpr int kElements = K * LaneTraits<V>::kWidth;
-  V lane[K];
-
-  template <class F>
-  static Block each(F&& f) {
-    Block r;
-    for (int k = 0; k < K; ++k) r.lane[k] = f(k);
-    return r;
-  }
-};
-
-template <class V, int K>
-Block<V, K> operator*(const Block<V, K>& a, typename Block<V, K>::Scalar b) {
-  return Block<V, K>::each([&](int k) { return a.lane[k] * V(b); });
-}
-template <class V, int K>
-Block<V, K> operator/(const Block<V, K>& a, typename Block<V, K>::Scalar b) {
-  return Block<V, K>::each([&](int k) { return a.lane[k] / V(b); });
-}
-template <class V, int K>
-Block<V, K> operator+(const Block<V, K>& a, typename Block<V, K>::Scalar b) {
-  return Block<V, K>::each([&](int k) { return a.lane[k] + V(b); });
-}
-template <class V, int K>
-Block<V, K> axpy(const Block<V, K>& a, typename Block<V, K>::Scalar alpha, const Block<V, K>& b) {
-  return Block<V, K>::each([&](int k) { return ew::axpy(a.lane[k], alpha, b.lane[k]); });
-}
-template <class V, int K>
-Block<V, K> addcmul(const Block<V, K>& a, typename Block<V, K>::Scalar value, const Block<V, K>& b,
-                    const Block<V, K>& c) {
-  return Block<V, K>::each([&](int k) { return ew::addcmul(a.lane[k], value, b.lane[k], c.lane[k]); });
-}
-template <class V, int K>
-Block<V, K> addcdiv(const Block<V, K>& a, typename Block<V, K>::Scalar value, const Block<V, K>& b,
-                    const Block<V, K>& c) {
-  return Block<V, K>::each([&](int k) { return ew::addcdiv(a.lane[k], value, b.lane[k], c.lane[k]); });
-}
-template <class V, int K>
-Block<V, K> maximum(const Block<V, K>& a, const Block<V, K>& b) {
-  return Block<V, K>::each([&](int k) { return ew::maximum(a.lane[k], b.lane[k]); });
-}
-template <class V, int K>
-Block<V, K> clamp_abs(const Block<V, K>& x, typename Block<V, K>::Scalar limit) {
-  return Block<V, K>::each([&](int k) { return ew::clamp_abs(x.lane[k], limit); });
-}
-template <class V, int K>
-Block<V, K> sqrt(const Block<V, K>& x) {
-#if AT_MKL_ENABLED()
-  using E = typename Block<V, K>::Scalar;
-  static_assert(sizeof(Block<V, K>) == sizeof(E) * Block<V, K>::kElements, "lanes must be contiguous elements");
-  constexpr long long kAtenVmlMode = 0x2 | 0x140000 | 0x100;
-  Block<V, K> r;
-  const E* in = reinterpret_cast<const E*>(x.lane);
-  E* out = reinterpret_cast<E*>(r.lane);
-  if constexpr (std::is_same_v<E, float>) {
-    vmsSqrt(Block<V, K>::kElements, in, out, kAtenVmlMode);
-  } else {
-    vmdSqrt(Block<V, K>::kElements, in, out, kAtenVmlMode);
-  }
-  return r;
-#else
-  return Block<V, K>::each([&](int k) { return ew::sqrt(x.lane[k]); });
-#endif
-}
-
-}  // namespace ew
-}  // namespace adaptive

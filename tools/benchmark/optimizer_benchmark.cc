@@ -1,5 +1,8 @@
-// Optimizer step time: torch::optim (built-in) vs adaptive (fused CPU driver)
-// vs the memory-bandwidth floor, measured side by side in one run.
+// Optimizer step time: torch::optim (built-in) vs ATen's own fused CPU kernels
+// (at::_fused_adam_ / _fused_adamw_ / _fused_adagrad_, what PyTorch's
+// fused=True runs; LibTorch 2.4+, for the optimizers that have one) vs
+// adaptive (fused CPU driver) vs the memory-bandwidth floor, measured side by
+// side in one run.
 //
 //   bazel run //tools/benchmark:optimizer_benchmark            # full table
 //   bazel run //tools/benchmark:optimizer_benchmark -- --quick # smaller shapes
@@ -12,6 +15,8 @@
 // repetitions); the table at the end gives the ratios and the peak RSS.
 
 #include "optim/optim.h"
+
+#include "optim/compat.h"
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -33,27 +38,93 @@ struct Shape {
   int64_t tensors, numel;
 };
 
+// One step of ATen's fused kernel over `params`, with its state; made once.
+using AtenStep = std::function<void()>;
+using MakeAtenStep = std::function<AtenStep(const std::vector<torch::Tensor>&)>;
+
 struct Config {
   std::string optimizer, options;
   int bytes_per_element;  // fp32 traffic of one step per parameter element
   std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)> builtin, adaptive;
-  bool clip_norm = false;  // built-in side calls clip_grad_norm_ first
+  bool clip_norm = false;  // built-in and ATen sides call clip_grad_norm_ first
+  MakeAtenStep aten;       // empty: ATen has no fused kernel for it (or this LibTorch predates them)
 };
+
+std::vector<torch::Tensor> zeros_like_all(const std::vector<torch::Tensor>& ts) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : ts) out.push_back(torch::zeros_like(t));
+  return out;
+}
+std::vector<torch::Tensor> grads_of(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : params) out.push_back(p.grad());
+  return out;
+}
+
+#if ADAPTIVE_TORCH_AT_LEAST(2, 4)
+// One step count per parameter, a float32 scalar tensor, as torch.optim keeps them.
+std::vector<torch::Tensor> step_counts(size_t n) {
+  std::vector<torch::Tensor> steps;
+  for (size_t i = 0; i < n; ++i) steps.push_back(torch::zeros({}, torch::kFloat32));
+  return steps;
+}
+
+// PyTorch's fused=True step: step counts (float tensors) += 1, then one
+// kernel call over all tensors, as torch.optim's _fused_adam does.
+MakeAtenStep fused_adam(bool amsgrad, bool decoupled, double weight_decay) {
+  return [=](const std::vector<torch::Tensor>& params) -> AtenStep {
+    auto m = zeros_like_all(params), v = zeros_like_all(params), vmax = amsgrad ? zeros_like_all(params) : std::vector<torch::Tensor>{};
+    std::vector<torch::Tensor> steps = step_counts(params.size()), p = params, g = grads_of(params);
+    return [=]() mutable {
+      torch::NoGradGuard no_grad;
+      at::_foreach_add_(steps, 1);
+      if (decoupled) {
+        at::_fused_adamw_(p, g, m, v, vmax, steps, 1e-3, 0.9, 0.999, weight_decay, 1e-8, amsgrad, false);
+      } else {
+        at::_fused_adam_(p, g, m, v, vmax, steps, 1e-3, 0.9, 0.999, weight_decay, 1e-8, amsgrad, false);
+      }
+    };
+  };
+}
+MakeAtenStep fused_adagrad() {
+  return [](const std::vector<torch::Tensor>& params) -> AtenStep {
+    auto sums = zeros_like_all(params);
+    std::vector<torch::Tensor> steps = step_counts(params.size()), p = params, g = grads_of(params);
+    return [=]() mutable {
+      torch::NoGradGuard no_grad;
+      at::_foreach_add_(steps, 1);
+      at::_fused_adagrad_(p, g, sums, steps, 1e-2, 0.0, 0.0, 1e-10, false);
+    };
+  };
+}
+#else
+MakeAtenStep fused_adam(bool, bool, double) { return nullptr; }
+MakeAtenStep fused_adagrad() { return nullptr; }
+#endif
 
 std::vector<Config> configs() {
   using namespace torch::optim;
   std::vector<Config> c;
-  const auto add = [&](std::string opt, std::string options, int bytes, auto builtin, auto ours, bool clip = false) {
-    c.push_back({opt, options, bytes, builtin, ours, clip});
-  };
+  const auto add = [&](std::string opt, std::string options, int bytes, auto builtin, auto ours, bool clip = false,
+                       MakeAtenStep aten = nullptr) { c.push_back({opt, options, bytes, builtin, ours, clip, aten}); };
   // Adam: read p g m v, write p m v = 7 × 4 bytes; amsgrad + v_max read and write.
   add("Adam", "default", 28, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3)); },
-      [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3)); });
+      [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3)); }, false,
+      fused_adam(false, false, 0));
   add("Adam", "amsgrad", 36, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3).amsgrad(true)); },
-      [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3).amsgrad(true)); });
+      [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3).amsgrad(true)); }, false,
+      fused_adam(true, false, 0));
   add("Adam", "clip_grad_norm", 32, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3)); },
       [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3).clip_grad_norm(1.0)); },
-      true);
+      true, fused_adam(false, false, 0));
+  // AdamW: the same traffic as Adam; adaptive's is Adam with decoupled decay.
+  add("AdamW", "weight_decay=0.01", 28,
+      [](auto p) { return std::make_unique<AdamW>(p, AdamWOptions(1e-3).weight_decay(1e-2)); },
+      [](auto p) {
+        return std::make_unique<adaptive::Adam>(
+            p, adaptive::AdamOptions(1e-3).weight_decay(1e-2).decoupled_weight_decay(true));
+      },
+      false, fused_adam(false, true, 1e-2));
   // RMSprop: read p g s, write p s = 20; centered and momentum add a tensor each (+8).
   add("RMSprop", "default", 20, [](auto p) { return std::make_unique<RMSprop>(p, RMSpropOptions(1e-3)); },
       [](auto p) { return std::make_unique<adaptive::RMSprop>(p, adaptive::RMSpropOptions(1e-3)); });
@@ -64,12 +135,13 @@ std::vector<Config> configs() {
       });
   // Adagrad: read p g Σ, write p Σ = 20.
   add("Adagrad", "default", 20, [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions(1e-2)); },
-      [](auto p) { return std::make_unique<adaptive::Adagrad>(p, adaptive::AdagradOptions(1e-2)); });
+      [](auto p) { return std::make_unique<adaptive::Adagrad>(p, adaptive::AdagradOptions(1e-2)); }, false,
+      fused_adagrad());
   add("Adagrad", "clip_grad_norm", 24, [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions(1e-2)); },
       [](auto p) {
         return std::make_unique<adaptive::Adagrad>(p, adaptive::AdagradOptions(1e-2).clip_grad_norm(1.0));
       },
-      true);
+      true, fused_adagrad());
   return c;
 }
 
@@ -83,18 +155,30 @@ std::vector<torch::Tensor> make_params(const Shape& s) {
   return params;
 }
 
-void step_benchmark(benchmark::State& state, const Config& c, const Shape& s, bool builtin) {
+enum class Impl { kBuiltin, kAtenFused, kAdaptive };
+const char* impl_name(Impl impl) {
+  return impl == Impl::kBuiltin ? "builtin" : impl == Impl::kAtenFused ? "aten_fused" : "adaptive";
+}
+
+void step_benchmark(benchmark::State& state, const Config& c, const Shape& s, Impl impl) {
   auto params = make_params(s);
-  auto opt = builtin ? c.builtin(params) : c.adaptive(params);
-  opt->step();  // create the state outside the timed loop
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  AtenStep aten_step;
+  if (impl == Impl::kAtenFused) {
+    aten_step = c.aten(params);
+  } else {
+    opt = impl == Impl::kBuiltin ? c.builtin(params) : c.adaptive(params);
+  }
+  const auto step = [&] { aten_step ? aten_step() : static_cast<void>(opt->step()); };
+  step();  // create the state outside the timed loop
   for (auto _ : state) {
-    if (builtin && c.clip_norm) {
+    if (impl != Impl::kAdaptive && c.clip_norm) {
       // What a user of the built-in writes before step() (it rescales the
       // gradients in place: after the first iteration by a factor near 1).
       torch::NoGradGuard no_grad;
       torch::nn::utils::clip_grad_norm_(params, 1.0);
     }
-    opt->step();
+    step();
   }
   state.SetItemsProcessed(state.iterations() * s.tensors * s.numel);
 }
@@ -135,6 +219,15 @@ class Collector : public benchmark::ConsoleReporter {
   std::map<std::string, double> seconds;
 };
 
+// `value` in `format`, or "-" where there is none (0: ATen has no fused
+// kernel for the configuration, or this LibTorch predates them).
+std::string cell(double value, const char* format) {
+  if (value <= 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,10 +253,11 @@ int main(int argc, char** argv) {
         ->MinTime(0.2)
         ->Repetitions(repetitions);
     for (const auto& s : shapes) {
-      for (bool builtin : {true, false}) {
-        const std::string name = c.optimizer + "/" + c.options + "/" + s.name + (builtin ? "/builtin" : "/adaptive");
-        benchmark::RegisterBenchmark(name.c_str(), [c, s, builtin](benchmark::State& st) {
-          step_benchmark(st, c, s, builtin);
+      for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
+        if (impl == Impl::kAtenFused && !c.aten) continue;
+        const std::string name = c.optimizer + "/" + c.options + "/" + s.name + "/" + impl_name(impl);
+        benchmark::RegisterBenchmark(name.c_str(), [c, s, impl](benchmark::State& st) {
+          step_benchmark(st, c, s, impl);
         })->Unit(benchmark::kMillisecond)->MinTime(quick ? 0.1 : 0.3)->Repetitions(repetitions);
       }
     }
@@ -175,16 +269,19 @@ int main(int argc, char** argv) {
   const double triad_s = collector.seconds["triad"];
   const double bandwidth = (12 << 20) * 3.0 * sizeof(float) / triad_s;  // bytes / s
   std::printf("\nTriad bandwidth: %.1f GB/s (%d threads)\n\n", bandwidth / 1e9, at::get_num_threads());
-  std::printf("| optimizer | options | shape | built-in ms | adaptive ms | floor ms | speedup vs built-in | adaptive / floor | built-in / floor |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| optimizer | options | shape | built-in ms | ATen fused ms | adaptive ms | floor ms | "
+              "adaptive vs built-in | adaptive vs ATen fused | adaptive / floor | ATen fused / floor |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& c : all) {
     for (const auto& s : shapes) {
       const std::string base = c.optimizer + "/" + c.options + "/" + s.name;
       const double b = collector.seconds[base + "/builtin"], a = collector.seconds[base + "/adaptive"];
+      const double f = collector.seconds[base + "/aten_fused"];
       if (a == 0 || b == 0) continue;  // filtered out
       const double floor = static_cast<double>(c.bytes_per_element) * s.tensors * s.numel / bandwidth;
-      std::printf("| %s | %s | %s | %.2f | %.2f | %.2f | %.2fx | %.2f | %.2f |\n", c.optimizer.c_str(), c.options.c_str(),
-                  s.name.c_str(), b * 1e3, a * 1e3, floor * 1e3, b / a, a / floor, b / floor);
+      std::printf("| %s | %s | %s | %.2f | %s | %.2f | %.2f | %.2fx | %s | %.2f | %s |\n", c.optimizer.c_str(),
+                  c.options.c_str(), s.name.c_str(), b * 1e3, cell(f * 1e3, "%.2f").c_str(), a * 1e3, floor * 1e3,
+                  b / a, cell(f / a, "%.2fx").c_str(), a / floor, cell(f / floor, "%.2f").c_str());
     }
   }
   rusage usage{};
