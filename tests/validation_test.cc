@@ -409,7 +409,9 @@ TEST(ZeroGrad, FollowsTheLibTorchVersionAndStepsSkipNoneGradients) {
   EXPECT_EQ(p.grad().defined(), !ADAPTIVE_TORCH_AT_LEAST(2, 0));
   const auto before = p.detach().clone();
   opt.step();  // 2.x: no gradient, no step; 1.13: a step with a zero gradient
-  if (ADAPTIVE_TORCH_AT_LEAST(2, 0)) EXPECT_TRUE(torch::equal(p, before));
+  if (ADAPTIVE_TORCH_AT_LEAST(2, 0)) {
+    EXPECT_TRUE(torch::equal(p, before));
+  }
   const auto& state = static_cast<adaptive::AdamParamState&>(*opt.state().at(adaptive::state_key(p)));
   EXPECT_EQ(state.step(), ADAPTIVE_TORCH_AT_LEAST(2, 0) ? 1 : 2);
 }

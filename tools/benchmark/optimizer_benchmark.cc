@@ -50,6 +50,7 @@ struct Config {
   MakeAtenStep aten;       // empty: ATen has no fused kernel for it (or this LibTorch predates them)
 };
 
+#if ADAPTIVE_TORCH_AT_LEAST(2, 4)
 std::vector<torch::Tensor> zeros_like_all(const std::vector<torch::Tensor>& ts) {
   std::vector<torch::Tensor> out;
   for (const auto& t : ts) out.push_back(torch::zeros_like(t));
@@ -61,7 +62,6 @@ std::vector<torch::Tensor> grads_of(const std::vector<torch::Tensor>& params) {
   return out;
 }
 
-#if ADAPTIVE_TORCH_AT_LEAST(2, 4)
 // One step count per parameter, a float32 scalar tensor, as torch.optim keeps them.
 std::vector<torch::Tensor> step_counts(size_t n) {
   std::vector<torch::Tensor> steps;
