@@ -78,6 +78,11 @@ check sharded_checkpoint_needs_the_same_world_size bash -c "
 check launch_sets_the_torchrun_environment bash -c "
   $LAUNCH -n 2 -- bash -c 'echo \$RANK/\$WORLD_SIZE/\$MASTER_ADDR/\$LOCAL_RANK' > $TMP/env.log && cat $TMP/env.log &&
   grep -qx '\[rank 0\] 0/2/127.0.0.1/0' $TMP/env.log && grep -qx '\[rank 1\] 1/2/127.0.0.1/1' $TMP/env.log"
+check launch_sets_one_thread_per_process_unless_told bash -c "
+  env -u OMP_NUM_THREADS $LAUNCH -n 2 -- bash -c 'echo threads=\$OMP_NUM_THREADS' > $TMP/omp.log && cat $TMP/omp.log &&
+  [[ \$(grep -cx '\[rank [01]\] threads=1' $TMP/omp.log) -eq 2 ]] &&
+  OMP_NUM_THREADS=3 $LAUNCH -n 2 -- bash -c 'echo threads=\$OMP_NUM_THREADS' > $TMP/omp3.log && cat $TMP/omp3.log &&
+  [[ \$(grep -cx '\[rank [01]\] threads=3' $TMP/omp3.log) -eq 2 ]]"
 check launch_fails_when_a_rank_fails bash -c "
   $LAUNCH -n 3 --grace 5 -- bash -c 'exit \$RANK' > $TMP/st.log; status=\$?; cat $TMP/st.log; [[ \$status -eq 1 || \$status -eq 2 ]]"
 
