@@ -92,9 +92,10 @@ class OptimizerBase : public torch::optim::Optimizer {
 
   /// Checks the group (options, parameters) and adds it with its own options
   /// (a copy), or a copy of the defaults when it has none. Hides
-  /// Optimizer::add_param_group, which from LibTorch 2.9 on replaces options
-  /// of any type but the built-ins' own with the defaults; a call through a
-  /// base pointer is still caught by the checks at the start of step().
+  /// Optimizer::add_param_group (not virtual), which from LibTorch 2.9 on
+  /// replaces options of any type but the built-ins' own with the defaults: a
+  /// group added through a torch::optim::Optimizer& gets the defaults there
+  /// (its parameters are still checked at the start of step()).
   void add_param_group(const ParamGroup& group) {
     ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
     check_options(options_of(candidate));
