@@ -4,6 +4,7 @@
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -66,6 +67,11 @@ Distributed::Distributed(const DistributedFlags& flags) : shard_(flags.shard) {
   address_ = host + ":" + std::to_string(port);
   if (world_size_ == 1) return;
 
+  // Gloo writes to its peers' sockets without MSG_NOSIGNAL: a write racing a
+  // peer's death raised SIGPIPE, which killed this rank silently (status 141)
+  // instead of failing the collective with "lost the other ranks". Python
+  // ignores SIGPIPE from the start, so torchrun's ranks never see it either.
+  std::signal(SIGPIPE, SIG_IGN);
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
   try {
     c10d::TCPStoreOptions store_options;

@@ -86,13 +86,19 @@ check launch_sets_one_thread_per_process_unless_told bash -c "
 check launch_fails_when_a_rank_fails bash -c "
   $LAUNCH -n 3 --grace 5 -- bash -c 'exit \$RANK' > $TMP/st.log; status=\$?; cat $TMP/st.log; [[ \$status -eq 1 || \$status -eq 2 ]]"
 
-# ---- a rank killed mid-training: the other stops with a clear error, quickly
+# ---- a rank killed mid-training: the other stops with a clear error, quickly (not by SIGPIPE)
 dead_rank() {
   local log=$TMP/dead.log
   $LAUNCH -n 2 -- "$BIN/mnist" --data "$TMP/tiny" --model cnn --batch-size 20 --epochs 50 --timeout 20 >"$log" 2>&1 &
   local launch=$!
   for _ in $(seq 100); do grep -q 'epoch  1' "$log" && break; sleep 0.2; done
   local pid; pid=$(sed -n 's/^\[launch\] rank 1: pid //p' "$log")
+  # A survivor that writes to the dead rank's socket must get EPIPE, not a
+  # fatal SIGPIPE (that race killed rank 0 with status 141 once in CI).
+  local pid0; pid0=$(sed -n 's/^\[launch\] rank 0: pid //p' "$log")
+  local ignored; ignored=$(sed -n 's/^SigIgn:\s*//p' "/proc/$pid0/status")
+  echo "rank 0 ignores signals 0x$ignored"
+  (( (16#$ignored >> 12) & 1 )) || { echo "rank 0 does not ignore SIGPIPE"; kill -9 "$pid" "$pid0"; wait "$launch"; return 1; }
   local killed; killed=$(date +%s.%N)
   kill -9 "$pid"
   wait "$launch"; local status=$?
