@@ -15,10 +15,14 @@ Adagrad::Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, Ad
     : OptimizerBase(std::move(param_groups), defaults) {
   // torch::optim::Adagrad and torch.optim.Adagrad both start every accumulator
   // at the *constructor's* initial_accumulator_value, whatever a group says.
-  // Same numbers first; but say so rather than ignore the group silently.
+  // Same numbers first; but say so rather than ignore the group silently. A
+  // group whose value is the struct's default (0) did not set it (C++ has no
+  // unset option): no warning for it, as Python's group dict would hold the
+  // optimizer's value there.
+  const double unset = AdagradOptions().initial_accumulator_value();
   for (size_t gi = 0; gi < param_groups_.size(); ++gi) {
-    const double group_value = options_of(param_groups_[gi]).initial_accumulator_value();
-    if (group_value != defaults.initial_accumulator_value()) {
+    const double group_value = options_at(gi).initial_accumulator_value();
+    if (group_value != defaults.initial_accumulator_value() && group_value != unset) {
       TORCH_WARN(kName, ": group ", gi, " sets initial_accumulator_value = ", group_value,
                  ", but (as in torch::optim and torch.optim) accumulators created at construction start at the "
                  "optimizer's default, ",

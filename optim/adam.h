@@ -48,8 +48,8 @@ struct AdamOptions : public torch::optim::OptimizerCloneableOptions<AdamOptions>
     using O = AdamOptions;
     return std::make_tuple(detail::field("lr", &O::lr_), detail::field("betas", &O::betas_),
                            detail::field("eps", &O::eps_), detail::field("weight_decay", &O::weight_decay_),
-                           detail::field("amsgrad", &O::amsgrad_), detail::field("bias_correction", &O::bias_correction_),
-                           detail::field("decoupled_weight_decay", &O::decoupled_weight_decay_),
+                           detail::field("amsgrad", &O::amsgrad_), detail::own_field("bias_correction", &O::bias_correction_),
+                           detail::own_field("decoupled_weight_decay", &O::decoupled_weight_decay_),
                            ADAPTIVE_COMMON_FIELDS(O));
   }
   void serialize(torch::serialize::InputArchive& archive) override;

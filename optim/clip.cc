@@ -35,6 +35,12 @@ double clip_coefficient(double max_norm, double total_norm) {
   return coef < 1.0 || std::isnan(coef) ? coef : 1.0;
 }
 
+double norm_with(double norm, const std::vector<at::Tensor>& grads) {
+  if (grads.empty()) return norm;
+  const double extra = global_grad_norm(grads, std::vector<double>(grads.size(), 0.0)).item<double>();
+  return std::sqrt(norm * norm + extra * extra);
+}
+
 GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused) {
   for (const auto& g : grads) fused = fused && kernels::fused_eligible(g, g, {});
   const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });

@@ -36,4 +36,10 @@ struct GradNorms {
 // Otherwise global_grad_norm's results (and the tensor, for clip_coefficient).
 GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused);
 
+// √(norm² + ‖grads‖²) in double: the norm of other gradients, `norm`, with
+// `grads` (as given) added. A NaN or ±inf in `grads` makes it NaN or inf:
+// last_grad_norm() includes the gradients skip_nonfinite dropped, so that a
+// blow-up shows in the log even though the step skipped it.
+double norm_with(double norm, const std::vector<at::Tensor>& grads);
+
 }  // namespace adaptive

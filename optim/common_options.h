@@ -25,8 +25,8 @@
   TORCH_ARG(bool, skip_nonfinite) = false
 
 #define ADAPTIVE_COMMON_FIELDS(Options)                                   \
-  ::adaptive::detail::field("clip_grad_norm", &Options::clip_grad_norm_),   \
-      ::adaptive::detail::field("clip_grad_value", &Options::clip_grad_value_), \
-      ::adaptive::detail::field("maximize", &Options::maximize_),             \
-      ::adaptive::detail::field("fused", &Options::fused_),                   \
-      ::adaptive::detail::field("skip_nonfinite", &Options::skip_nonfinite_)
+  ::adaptive::detail::own_field("clip_grad_norm", &Options::clip_grad_norm_),   \
+      ::adaptive::detail::own_field("clip_grad_value", &Options::clip_grad_value_), \
+      ::adaptive::detail::own_field("maximize", &Options::maximize_),             \
+      ::adaptive::detail::own_field("fused", &Options::fused_),                   \
+      ::adaptive::detail::own_field("skip_nonfinite", &Options::skip_nonfinite_)

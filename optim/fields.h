@@ -5,11 +5,13 @@
 #include <torch/serialize/archive.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace adaptive {
 namespace detail {
@@ -35,11 +37,19 @@ template <class C, class T>
 struct Field {
   const char* name;
   T C::*member;
+  bool own;  // adaptive's own: absent from checkpoints torch::optim writes
 };
 
+// A field torch::optim's class has too (same name and meaning).
 template <class C, class T>
 constexpr Field<C, T> field(const char* name, T C::*member) {
-  return {name, member};
+  return {name, member, false};
+}
+
+// A field only adaptive has: a torch::optim checkpoint lacks it.
+template <class C, class T>
+constexpr Field<C, T> own_field(const char* name, T C::*member) {
+  return {name, member, true};
 }
 
 inline void write_value(torch::serialize::OutputArchive& archive, const char* name, const torch::Tensor& value) {
@@ -69,6 +79,36 @@ void for_each_field(F&& f) {
   std::apply([&](const auto&... fields) { (f(fields), ...); }, C::fields());
 }
 
+// Why `archive` cannot hold a C, or "" if it can: the keys that are none of
+// C's fields (another class's, e.g. another optimizer's options) and, with
+// `complete`, the torch::optim fields it lacks. Key lists are sorted.
+template <class C>
+std::string mismatched_keys(torch::serialize::InputArchive& archive, bool complete) {
+  std::vector<std::string> keys = archive.keys(), unknown, missing;
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> known;
+  for_each_field<C>([&](const auto& fd) {
+    known.emplace_back(fd.name);
+    if (complete && !fd.own && !std::binary_search(keys.begin(), keys.end(), std::string(fd.name))) {
+      missing.emplace_back(fd.name);
+    }
+  });
+  for (const auto& key : keys) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) unknown.push_back(key);
+  }
+  if (unknown.empty() && missing.empty()) return "";
+  const auto join = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+    return text;
+  };
+  std::string why = "{" + join(keys) + "}";
+  if (!unknown.empty()) why += "; not ours: " + join(unknown);
+  std::sort(missing.begin(), missing.end());
+  if (!missing.empty()) why += "; lacking: " + join(missing);
+  return why;
+}
+
 template <class C>
 void write_fields(const C& object, torch::serialize::OutputArchive& archive) {
   for_each_field<C>([&](const auto& fd) { write_value(archive, fd.name, object.*(fd.member)); });
@@ -77,6 +117,18 @@ void write_fields(const C& object, torch::serialize::OutputArchive& archive) {
 template <class C>
 void read_fields(C& object, torch::serialize::InputArchive& archive) {
   for_each_field<C>([&](const auto& fd) { read_value(archive, fd.name, object.*(fd.member)); });
+}
+
+// Every tensor field of `state` in `like`'s dtype and on its device, as
+// PyTorch's load_state_dict casts state to its parameter's.
+template <class State>
+void cast_state_like(State& state, const torch::Tensor& like) {
+  for_each_field<State>([&](const auto& fd) {
+    auto& value = state.*(fd.member);
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
+      if (value.defined()) value = value.to(like.device(), like.scalar_type());
+    }
+  });
 }
 
 inline bool value_equal(const torch::Tensor& a, const torch::Tensor& b) {

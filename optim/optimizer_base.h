@@ -13,7 +13,9 @@
 #include "optim/clip.h"
 #include "optim/compat.h"
 #include "optim/fields.h"
+#include "optim/kernels/dtype_support.h"
 #include "optim/kernels/fused_cpu.h"
+#include "optim/options_cast.h"
 #include "optim/rules/gradient.h"
 #include "optim/validation.h"
 
@@ -75,11 +77,11 @@ class OptimizerBase : public torch::optim::Optimizer {
       loss = closure();
     }
     std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
-    skip_nonfinite_groups(grads);
-    const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads);
+    const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(grads);
+    const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads, dropped);
     typename Derived::Batch fused;
     for (const auto gi : c10::irange(param_groups_.size())) {
-      const Options& options = options_of(param_groups_[gi]);
+      const Options& options = options_at(gi);
       const auto& params = param_groups_[gi].params();
       for (const auto pi : c10::irange(params.size())) {
         if (!grads[gi][pi].defined()) continue;
@@ -98,7 +100,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// (its parameters are still checked at the start of step()).
   void add_param_group(const ParamGroup& group) {
     ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
-    check_options(options_of(candidate));
+    check_options(detail::options_as<Options>(candidate.options(), Derived::kName, param_groups_.size()));
     check_params(param_groups_, &candidate);
     for (const auto pi : c10::irange(candidate.params().size())) {
       TORCH_CHECK(candidate.params()[pi].is_leaf(), Derived::kName, ": parameter ", pi, " of group ",
@@ -115,6 +117,25 @@ class OptimizerBase : public torch::optim::Optimizer {
     Derived::validate(o);
   }
 
+  /// Points parameter `pi` of group `gi` at `param` (same shape) instead, its
+  /// state following it, cast to `param`'s dtype and device. For wrappers
+  /// whose parameters are views that must be re-made (ShardedOptimizer).
+  void replace_param(size_t gi, size_t pi, const torch::Tensor& param) {
+    TORCH_CHECK(gi < param_groups_.size() && pi < param_groups_[gi].params().size(), Derived::kName,
+                ": replace_param: no parameter ", pi, " in group ", gi);
+    torch::Tensor& old = param_groups_[gi].params()[pi];
+    TORCH_CHECK(param.sizes() == old.sizes(), Derived::kName, ": replace_param: parameter ", pi, " of group ", gi,
+                " has shape ", old.sizes(), ", the replacement ", param.sizes());
+    const auto found = state_.find(state_key(old));
+    if (found != state_.end()) {
+      auto state = std::move(found->second);
+      state_.erase(found);
+      detail::cast_state_like(static_cast<State&>(*state), param);
+      state_[state_key(param)] = std::move(state);
+    }
+    old = param;
+  }
+
   /// How many group steps skip_nonfinite has skipped so far (all groups).
   int64_t skipped_steps() const { return skipped_steps_; }
 
@@ -127,7 +148,9 @@ class OptimizerBase : public torch::optim::Optimizer {
   void set_grad_norm_source(GradNormSource source) { norm_source_ = std::move(source); }
 
   /// The global L2 norm of the gradients as step() received them (before any
-  /// clipping), over all groups; set by step() when any group clips by norm.
+  /// clipping), over all groups, those of groups skip_nonfinite skipped
+  /// included (so NaN or inf when it skipped); set by step() when any group
+  /// clips by norm.
   c10::optional<double> last_grad_norm() const { return last_grad_norm_; }
 
   /// torch::optim's format (layout, state fields and option names), plus the
@@ -156,7 +179,7 @@ class OptimizerBase : public torch::optim::Optimizer {
         static_cast<const State&>(*found->second).serialize(param_archive);
         state_archive.write(key(params[pi]), param_archive);
       }
-      options_of(param_groups_[gi]).serialize(options_archive);
+      options_at(gi).serialize(options_archive);
       group_archive.write("options", options_archive);
       groups_archive.write("param_groups/" + std::to_string(gi), group_archive);
     }
@@ -184,10 +207,13 @@ class OptimizerBase : public torch::optim::Optimizer {
     for (const auto& group : param_groups) add_param_group(group);
   }
 
-  /// The group's options with their concrete type.
-  static Options& options_of(ParamGroup& group) { return static_cast<Options&>(group.options()); }
-  /// \copydoc options_of(ParamGroup&)
-  static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
+  /// Group `gi`'s options with their concrete type; a c10::Error naming the
+  /// group and both types when they are of another (options_cast.h).
+  Options& options_at(size_t gi) { return detail::options_as<Options>(param_groups_[gi].options(), Derived::kName, gi); }
+  /// \copydoc options_at(size_t)
+  const Options& options_at(size_t gi) const {
+    return detail::options_as<Options>(param_groups_[gi].options(), Derived::kName, gi);
+  }
 
   /// The state of `param`, created on first use (as the built-ins do).
   State& state_for(const torch::Tensor& param, const Options& options) {
@@ -200,9 +226,13 @@ class OptimizerBase : public torch::optim::Optimizer {
 
  private:
   static constexpr const char* kSkippedStepsKey = "adaptive/skipped_steps";
+  static constexpr const char* kSameAlgorithm =
+      " (an optimizer loads checkpoints of its own algorithm: its own or the torch::optim built-in's)";
 
-  // The groups, plus `extra` as one more group when given (a group about to
-  // be added: checked without copying the existing ones).
+ public:
+  /// Checks that every parameter of `groups` (plus `extra`, a group about to
+  /// be added, when given) is a defined floating-point tensor that appears
+  /// once; throws c10::Error naming the group and index.
   static void check_params(const std::vector<ParamGroup>& groups, const ParamGroup* extra = nullptr) {
     // (address, group, index) of every parameter; sorted, duplicates are neighbours.
     std::vector<std::tuple<const void*, size_t, size_t>> seen;
@@ -223,6 +253,8 @@ class OptimizerBase : public torch::optim::Optimizer {
     }
   }
 
+ private:
+
   // Every group's options and every (param, grad) pair, checked up front. The
   // result holds, per group and parameter, the gradient or an undefined
   // tensor for parameters to skip.
@@ -230,7 +262,7 @@ class OptimizerBase : public torch::optim::Optimizer {
     check_params(param_groups_);
     std::vector<std::vector<torch::Tensor>> grads(param_groups_.size());
     for (const auto gi : c10::irange(param_groups_.size())) {
-      check_options(options_of(param_groups_[gi]));
+      check_options(options_at(gi));
       for (const auto pi : c10::irange(param_groups_[gi].params().size())) {
         const torch::Tensor& p = param_groups_[gi].params()[pi];
         const torch::Tensor& g = p.grad();
@@ -243,6 +275,10 @@ class OptimizerBase : public torch::optim::Optimizer {
         TORCH_CHECK(g.scalar_type() == p.scalar_type() && g.device() == p.device(), Derived::kName,
                     ": gradient of parameter ", pi, " of group ", gi, " is ", g.scalar_type(), " on ", g.device(),
                     " but the parameter is ", p.scalar_type(), " on ", p.device());
+        const std::string unsupported = kernels::unsupported_reason(p.scalar_type(), p.device());
+        TORCH_CHECK(unsupported.empty(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
+                    p.scalar_type(), ", which this LibTorch cannot update on ", p.device().type(), " (", unsupported,
+                    "); nothing was updated: use float32 or float64 parameters there");
       }
     }
     return grads;
@@ -251,27 +287,35 @@ class OptimizerBase : public torch::optim::Optimizer {
   // A group with skip_nonfinite and a NaN or ±inf gradient takes no step:
   // its gradients are dropped here, before clipping, so that it is left
   // exactly as it was and does not poison the global norm of the others.
-  void skip_nonfinite_groups(std::vector<std::vector<torch::Tensor>>& grads) {
+  // Returns the dropped gradients.
+  std::vector<torch::Tensor> skip_nonfinite_groups(std::vector<std::vector<torch::Tensor>>& grads) {
+    std::vector<torch::Tensor> dropped;
     for (const auto gi : c10::irange(param_groups_.size())) {
-      if (!options_of(param_groups_[gi]).skip_nonfinite()) continue;
+      if (!options_at(gi).skip_nonfinite()) continue;
       bool finite = true;
       for (const auto& g : grads[gi]) {
         if (g.defined() && !at::isfinite(g).all().item<bool>()) finite = false;
       }
       if (finite) continue;
-      for (auto& g : grads[gi]) g = torch::Tensor();
+      for (auto& g : grads[gi]) {
+        if (g.defined()) dropped.push_back(std::move(g));
+        g = torch::Tensor();
+      }
       ++skipped_steps_;
     }
+    return dropped;
   }
 
   // Clipping and maximize, per group: the value-clip limit and the factor
   // that norm clipping and the sign of maximize fold into one multiply.
-  std::vector<GradientScalars<double>> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads) {
+  // `dropped`: the gradients skip_nonfinite dropped (in last_grad_norm(), not in clipping).
+  std::vector<GradientScalars<double>> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads,
+                                                        const std::vector<torch::Tensor>& dropped) {
     std::vector<torch::Tensor> flat;
     std::vector<double> clip_values;
     bool clip_norm = false;
     for (const auto gi : c10::irange(param_groups_.size())) {
-      const Options& o = options_of(param_groups_[gi]);
+      const Options& o = options_at(gi);
       clip_norm = clip_norm || o.clip_grad_norm() > 0;
       for (const auto& g : grads[gi]) {
         if (!g.defined()) continue;
@@ -287,15 +331,15 @@ class OptimizerBase : public torch::optim::Optimizer {
       // From the source, or over all gradients here: in one fused pass in
       // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
       const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(flat, clip_values, all_groups_fused());
-      last_grad_norm_ = norms.unclipped;
+      last_grad_norm_ = norm_with(norms.unclipped, dropped);
       coefficient = [norms](double max_norm) {
         return norms.clipped_tensor.defined() ? clip_coefficient(max_norm, norms.clipped_tensor)
                                               : clip_coefficient(max_norm, norms.clipped);
       };
     }
     std::vector<GradientScalars<double>> result;
-    for (const auto& group : param_groups_) {
-      const Options& o = options_of(group);
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const Options& o = options_at(gi);
       GradientScalars<double> s;
       s.clip_value = o.clip_grad_value();
       s.scale = o.clip_grad_norm() > 0 ? coefficient(o.clip_grad_norm()) : 1.0;
@@ -308,8 +352,8 @@ class OptimizerBase : public torch::optim::Optimizer {
   // The fused reduction may serve only when every group is fused (grad_norms
   // also requires every gradient to be one the fused driver takes).
   bool all_groups_fused() const {
-    for (const auto& group : param_groups_) {
-      if (!options_of(group).fused()) return false;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      if (!options_at(gi).fused()) return false;
     }
     return true;
   }
@@ -353,8 +397,11 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
 
     // Options absent from the checkpoint (one written by torch::optim lacks
     // adaptive's) keep their current values.
-    auto options = std::make_unique<Options>(options_of(param_groups_[gi]));
+    auto options = std::make_unique<Options>(options_at(gi));
     group_archive.read("options", options_archive);
+    const std::string foreign_options = detail::mismatched_keys<Options>(options_archive, /*complete=*/true);
+    TORCH_CHECK(foreign_options.empty(), name, "::load: the checkpoint is not this algorithm's: group ", gi,
+                "'s options in it are ", foreign_options, kSameAlgorithm);
     detail::read_fields(*options, options_archive);
     check_options(*options);
     new_options.push_back(std::move(options));
@@ -364,6 +411,9 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
       group_archive.read("params/" + std::to_string(pi), saved_key);
       InputArchive param_archive;
       if (!state_archive.try_read(saved_key.toStringRef(), param_archive)) continue;  // no state yet
+      const std::string foreign_state = detail::mismatched_keys<State>(param_archive, /*complete=*/false);
+      TORCH_CHECK(foreign_state.empty(), name, "::load: the checkpoint is not this algorithm's: the state of parameter ",
+                  pi, " of group ", gi, " in it is ", foreign_state, kSameAlgorithm);
       auto state = std::make_unique<State>();
       detail::read_fields(*state, param_archive);
       const torch::Tensor& p = params[pi];
@@ -373,9 +423,9 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
           if (!value.defined()) return;
           TORCH_CHECK(value.sizes() == p.sizes(), name, "::load: state '", fd.name, "' of parameter ", pi,
                       " in group ", gi, " has shape ", value.sizes(), " but the parameter has shape ", p.sizes());
-          value = value.to(p.device());
         }
       });
+      detail::cast_state_like(*state, p);  // as load_state_dict: the parameter's dtype and device
       new_state[state_key(p)] = std::move(state);
     }
   }

@@ -45,7 +45,7 @@ struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOp
     return std::make_tuple(detail::field("lr", &O::lr_), detail::field("alpha", &O::alpha_),
                            detail::field("eps", &O::eps_), detail::field("weight_decay", &O::weight_decay_),
                            detail::field("momentum", &O::momentum_), detail::field("centered", &O::centered_),
-                           detail::field("bias_correction", &O::bias_correction_), ADAPTIVE_COMMON_FIELDS(O));
+                           detail::own_field("bias_correction", &O::bias_correction_), ADAPTIVE_COMMON_FIELDS(O));
   }
   void serialize(torch::serialize::InputArchive& archive) override;
   void serialize(torch::serialize::OutputArchive& archive) const override;

@@ -31,6 +31,7 @@
 
 #include "optim/clip.h"
 #include "optim/fields.h"
+#include "optim/options_cast.h"
 
 #include <c10/util/irange.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
@@ -110,7 +111,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     for (const auto& group : param_groups) {
       auto options = group.has_options() ? group.options().clone()
                                          : static_cast<const torch::optim::OptimizerOptions&>(defaults).clone();
-      Inner::check_options(static_cast<const Options&>(*options));
+      Inner::check_options(detail::options_as<Options>(*options, kName, param_groups_.size()));
       param_groups_.emplace_back(group.params(), std::move(options));
       for (const auto& p : group.params()) {
         TORCH_CHECK(p.defined() && p.is_floating_point(),
@@ -120,6 +121,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       }
     }
     TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
+    Inner::check_params(param_groups_);  // a tensor twice would be two pieces stepped twice
     pieces_ = partition_elements(numels, splittable, process_group_->getSize());
     shard_groups_ = param_groups_.size();
 
@@ -134,8 +136,11 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     for (const auto& piece : pieces_) {
       views_.push_back(detail::piece_view(params_[piece.param], piece));
       piece_groups_.push_back(group_of_param[piece.param]);
-      if (piece.owner == rank()) mine[piece_groups_.back()].push_back(views_.back());
+      auto& group = mine[piece_groups_.back()];
+      shard_index_.push_back(piece.owner == rank() ? static_cast<int64_t>(group.size()) : -1);
+      if (piece.owner == rank()) group.push_back(views_.back());
     }
+    for (const auto& p : params_) bound_.push_back(binding_of(p));
     std::vector<ParamGroup> shard;
     size_t local = 0;
     for (const auto gi : c10::irange(param_groups_.size())) {
@@ -167,6 +172,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
                 "construction (", param_groups_.size(), " groups, ", shard_groups_,
                 " sharded); construct it with every group instead");
     check_gradients();
+    follow_replaced_storage();
     // Schedulers and users change the whole model's options: the shard follows.
     if (shard_) {
       for (const auto gi : c10::irange(param_groups_.size())) {
@@ -203,7 +209,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     archive.write("sharded/skipped_steps", torch::tensor(skipped_steps_));
     for (const auto gi : c10::irange(param_groups_.size())) {
       torch::serialize::OutputArchive options;
-      detail::write_fields(static_cast<const Options&>(param_groups_[gi].options()), options);
+      detail::write_fields(options_at(gi), options);
       archive.write("sharded/options/" + std::to_string(gi), options);
     }
     if (shard_) {
@@ -234,7 +240,10 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       torch::serialize::InputArchive group;
       TORCH_CHECK(archive.try_read("sharded/options/" + std::to_string(gi), group), name,
                   ": the checkpoint lacks the options of group ", gi);
-      options.push_back(std::make_unique<Options>(static_cast<const Options&>(param_groups_[gi].options())));
+      const std::string foreign = detail::mismatched_keys<Options>(group, /*complete=*/true);
+      TORCH_CHECK(foreign.empty(), name, ": the checkpoint is not ", Inner::kName, "'s: group ", gi,
+                  "'s options in it are ", foreign);
+      options.push_back(std::make_unique<Options>(options_at(gi)));
       detail::read_fields(*options.back(), group);
       Inner::check_options(*options.back());
     }
@@ -262,7 +271,51 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   int64_t local_state_bytes() const { return shard_ ? state_bytes<State>(shard_->state()) : 0; }
 
  private:
-  static const Options& options_of(const ParamGroup& group) { return static_cast<const Options&>(group.options()); }
+  static constexpr const char* kName = "adaptive::ShardedOptimizer";
+
+  // Group `gi`'s options, checked (options_cast.h).
+  const Options& options_at(size_t gi) const {
+    return detail::options_as<Options>(param_groups_[gi].options(), kName, gi);
+  }
+
+  // What a parameter's data is now: torch::load(module) (Tensor::set_) and
+  // module->to(dtype or device) (set_data) give the same tensor new storage.
+  struct Binding {
+    const void* data;
+    c10::ScalarType dtype;
+    c10::Device device;
+    std::vector<int64_t> sizes;
+    bool operator==(const Binding& o) const {
+      return data == o.data && dtype == o.dtype && device == o.device && sizes == o.sizes;
+    }
+  };
+  static Binding binding_of(const torch::Tensor& p) {
+    return {p.data_ptr(), p.scalar_type(), p.device(), p.sizes().vec()};
+  }
+
+  // The pieces' views were made from the parameters' storage at
+  // construction; a parameter given new storage since (weights loaded after
+  // the optimizer was built, a model moved to float64) would leave them
+  // stepping the old storage while the model never moves. Such pieces get
+  // views of the new storage, and the shard's state follows them, cast to
+  // the parameter's new dtype and device. A new shape changes the partition:
+  // refused.
+  void follow_replaced_storage() {
+    for (const auto k : c10::irange(params_.size())) {
+      Binding now = binding_of(params_[k]);
+      if (now == bound_[k]) continue;
+      TORCH_CHECK(now.sizes == bound_[k].sizes, kName, ": parameter ", k, " changed shape from ",
+                  c10::IntArrayRef(bound_[k].sizes), " to ", params_[k].sizes(),
+                  " since construction, which changes the partition; construct the optimizer after the model's "
+                  "final shapes are set");
+      for (const auto i : c10::irange(pieces_.size())) {
+        if (pieces_[i].param != static_cast<int64_t>(k)) continue;
+        views_[i] = detail::piece_view(params_[k], pieces_[i]);
+        if (shard_index_[i] >= 0) shard_->replace_param(piece_groups_[i], shard_index_[i], views_[i]);
+      }
+      bound_[k] = std::move(now);
+    }
+  }
 
   // The whole model's gradients are checked on every rank, so that a bad
   // gradient makes every rank throw (rather than one rank throwing and the
@@ -270,6 +323,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   void check_gradients() const {
     size_t k = 0;
     for (const auto gi : c10::irange(param_groups_.size())) {
+      Inner::check_options(options_at(gi));
       for (const auto& p : param_groups_[gi].params()) {
         const auto& g = p.grad();
         ++k;
@@ -286,7 +340,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   std::vector<bool> groups_to_skip() const {
     std::vector<bool> skip(param_groups_.size(), false);
     for (const auto gi : c10::irange(param_groups_.size())) {
-      if (!options_of(param_groups_[gi]).skip_nonfinite()) continue;
+      if (!options_at(gi).skip_nonfinite()) continue;
       for (const auto& p : param_groups_[gi].params()) {
         if (p.grad().defined() && !at::isfinite(p.grad()).all().item<bool>()) skip[gi] = true;
       }
@@ -299,14 +353,18 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   GradNorms norms_of_whole_model(const std::vector<bool>& skip) {
     std::vector<torch::Tensor> grads;
     std::vector<double> clip_values;
+    std::vector<torch::Tensor> skipped;  // in last_grad_norm(), not in clipping
     bool clips = false, fused = true;
     for (const auto gi : c10::irange(param_groups_.size())) {
-      const Options& o = options_of(param_groups_[gi]);
+      const Options& o = options_at(gi);
       clips = clips || o.clip_grad_norm() > 0;
       fused = fused && o.fused();
-      if (skip[gi]) continue;
       for (const auto& p : param_groups_[gi].params()) {
         if (!p.grad().defined()) continue;
+        if (skip[gi]) {
+          skipped.push_back(p.grad());
+          continue;
+        }
         grads.push_back(p.grad());
         clip_values.push_back(o.clip_grad_value());
       }
@@ -314,7 +372,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     last_norm_ = c10::nullopt;
     if (!clips) return {};
     const GradNorms norms = grad_norms(grads, clip_values, fused);
-    last_norm_ = norms.unclipped;
+    last_norm_ = norm_with(norms.unclipped, skipped);
     return norms;
   }
 
@@ -330,6 +388,8 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   std::vector<torch::Tensor> params_;  // every parameter, in group order (what pieces_ index)
   std::vector<torch::Tensor> views_;   // per piece: the parameter's elements it covers (shares storage)
   std::vector<size_t> piece_groups_;   // per piece: its parameter's group
+  std::vector<int64_t> shard_index_;   // per piece: its index in its shard group, -1 if another rank's
+  std::vector<Binding> bound_;         // per parameter: the storage the views were made from
   std::unique_ptr<Inner> shard_;
   GradNorms whole_model_norms_;
   c10::optional<double> last_norm_;

@@ -29,6 +29,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,59 @@ std::vector<Case> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Files, CheckpointVersions, ::testing::ValuesIn(cases()), [](const auto& info) {
   const Case& c = info.param;
+  return "v" + c.version.substr(0, 1) + "_" + c.version.substr(2) + "_" + c.source + "_" + c.name + "_into_" + c.target;
+});
+
+// Another algorithm's checkpoint (adaptive's or the built-in's, either
+// version) is refused, naming the keys the file holds, and the optimizer is
+// left as it was: options and state. It used to load silently, taking the
+// other algorithm's lr, eps and step count with zero moments.
+struct Cross {
+  std::string version, source, name, target;  // target: the adaptive optimizer loading another's file
+};
+
+class CrossAlgorithm : public ::testing::TestWithParam<Cross> {};
+
+TEST_P(CrossAlgorithm, IsRefusedAndLeavesTheOptimizerUnchanged) {
+  const Cross& c = GetParam();
+  const std::string path = file_of("tests/data/checkpoints/" + c.version, c.source, c.name);
+  auto params = make_params();
+  auto opt = make("adaptive", c.target, params);
+  opt->param_groups()[0].options().set_lr(0.25);
+  set_grads(params, 1);
+  opt->step();
+  std::ostringstream before;
+  torch::save(*opt, before);
+  try {
+    torch::load(*opt, path);
+    ADD_FAILURE() << c.target << " loaded " << path;
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    EXPECT_NE(what.find("the checkpoint is not this algorithm's"), std::string::npos) << what;
+    EXPECT_NE(what.find("options in it are {"), std::string::npos) << what;
+  }
+  std::ostringstream after;
+  torch::save(*opt, after);
+  EXPECT_EQ(opt->param_groups()[0].options().get_lr(), 0.25);
+  EXPECT_TRUE(before.str() == after.str()) << "the failed load changed the optimizer";
+}
+
+std::vector<Cross> cross_cases() {
+  std::vector<Cross> out;
+  for (const auto& version : kVersions) {
+    for (const auto& source : kImpls) {
+      for (const auto& name : kOptimizers) {
+        for (const auto& target : kOptimizers) {
+          if (target != name) out.push_back({version, source, name, target});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, CrossAlgorithm, ::testing::ValuesIn(cross_cases()), [](const auto& info) {
+  const Cross& c = info.param;
   return "v" + c.version.substr(0, 1) + "_" + c.version.substr(2) + "_" + c.source + "_" + c.name + "_into_" + c.target;
 });
 

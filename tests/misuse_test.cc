@@ -1,0 +1,238 @@
+// What a user switching from torch::optim can get wrong, found by trying
+// adaptive as a hostile user would (issue 12). Each case is refused with a
+// c10::Error that says what and where, before anything changes, or handled
+// as PyTorch handles it. Every test here failed before its fix.
+
+#include "optim/kernels/dtype_support.h"
+#include "optim/optim.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using adaptive::AdagradOptions;
+using adaptive::AdamOptions;
+using adaptive::RMSpropOptions;
+using Group = torch::optim::OptimizerParamGroup;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "<no error>";
+}
+
+#define EXPECT_ERROR_HAS(statement, text)                                       \
+  do {                                                                         \
+    const std::string what_ = error_of([&] { statement; });                    \
+    EXPECT_NE(what_.find(text), std::string::npos) << "error: " << what_;      \
+  } while (0)
+
+torch::Tensor param(int64_t n = 3, torch::Dtype dtype = torch::kFloat32) {
+  return torch::linspace(-1, 1, n).to(dtype).requires_grad_();
+}
+
+// ---- torch::optim's options in a group of adaptive's optimizer ----------
+// They compile (a group holds the options' base class). They used to be read
+// as adaptive's struct: an ASan heap-buffer-overflow, and without ASan garbage
+// clip values and a parameter that never moved.
+
+template <class Opt, class Foreign>
+void expect_foreign_refused(const std::string& ours, const std::string& theirs) {
+  const std::string types = "has options of type " + theirs + ", expected " + ours;
+  std::vector<Group> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{param()});
+  groups.emplace_back(std::vector<torch::Tensor>{param()}, std::make_unique<Foreign>(1e-3));
+  EXPECT_ERROR_HAS(Opt opt(groups), "group 1 " + types);
+
+  Opt opt({param()});
+  EXPECT_ERROR_HAS(opt.add_param_group(Group({param()}, std::make_unique<Foreign>(1e-3))), "group 1 " + types);
+  EXPECT_EQ(opt.param_groups().size(), 1u);
+}
+
+TEST(ForeignOptions, AreRefusedAtConstructionAndByAddParamGroup) {
+  expect_foreign_refused<adaptive::Adam, torch::optim::AdamOptions>("adaptive::AdamOptions",
+                                                                   "torch::optim::AdamOptions");
+  expect_foreign_refused<adaptive::RMSprop, torch::optim::RMSpropOptions>("adaptive::RMSpropOptions",
+                                                                         "torch::optim::RMSpropOptions");
+  expect_foreign_refused<adaptive::Adagrad, torch::optim::AdagradOptions>("adaptive::AdagradOptions",
+                                                                         "torch::optim::AdagradOptions");
+  // Another adaptive optimizer's options are as foreign.
+  expect_foreign_refused<adaptive::Adam, adaptive::RMSpropOptions>("adaptive::AdamOptions", "adaptive::RMSpropOptions");
+}
+
+// A group that bypasses add_param_group (param_groups() is a mutable vector)
+// is caught by step(), before any parameter or state changes.
+TEST(ForeignOptions, AreRefusedByStepBeforeAnyUpdate) {
+  auto p = param(), q = param();
+  adaptive::Adam opt({p}, AdamOptions(0.1));
+  opt.param_groups().emplace_back(std::vector<torch::Tensor>{q}, std::make_unique<torch::optim::AdamOptions>(0.1));
+  p.mutable_grad() = torch::ones({3});
+  q.mutable_grad() = torch::ones({3});
+  const auto before = p.detach().clone();
+  EXPECT_ERROR_HAS(opt.step(), "group 1 has options of type torch::optim::AdamOptions");
+  EXPECT_TRUE(torch::equal(p, before));
+  EXPECT_TRUE(opt.state().empty());
+  std::ostringstream out;
+  EXPECT_ERROR_HAS(torch::save(opt, out), "group 1 has options of type torch::optim::AdamOptions");
+}
+
+// Through a torch::optim::Optimizer& (add_param_group is not virtual) the
+// base class adds the group: LibTorch 2.9+ replaces options of a type it
+// does not know with the optimizer's defaults; older versions keep them,
+// and step() refuses them.
+TEST(ForeignOptions, ThroughABaseClassReferenceNeverReinterpret) {
+  auto p = param(), q = param();
+  adaptive::Adam opt({p}, AdamOptions(0.1));
+  torch::optim::Optimizer& base = opt;
+  base.add_param_group(Group({q}, std::make_unique<torch::optim::AdamOptions>(0.5)));
+  q.mutable_grad() = torch::ones({3});
+  if (dynamic_cast<const AdamOptions*>(&opt.param_groups()[1].options()) != nullptr) {
+    EXPECT_TRUE(ADAPTIVE_TORCH_AT_LEAST(2, 9)) << "the base class kept foreign options";
+    opt.step();  // the defaults
+    EXPECT_EQ(opt.param_groups()[1].options().get_lr(), 0.1);
+  } else {
+    EXPECT_ERROR_HAS(opt.step(), "group 1 has options of type torch::optim::AdamOptions");
+  }
+}
+
+// ---- a dtype ATen cannot update: refused before any write ---------------
+// It used to fail part-way: float32 tensors already updated (tensor-op
+// path), every state's step count advanced, lazily created state left.
+
+torch::Dtype unsupported_dtype() {
+#if ADAPTIVE_TORCH_AT_LEAST(2, 1)
+  return torch::kFloat8_e5m2;  // 2.x: most ops lack float8 kernels
+#else
+  return torch::kHalf;  // 1.13's CPU kernels lack float16
+#endif
+}
+
+template <class Opt, class Options>
+void expect_unsupported_dtype_refused(Options options) {
+  SCOPED_TRACE(Opt::kName);
+  for (const bool fused : {true, false}) {
+    auto p = param(), q = param(4, unsupported_dtype());
+    Opt opt({p, q}, options.fused(fused));
+    p.mutable_grad() = torch::ones({3});
+    opt.step();  // q has no gradient yet
+    const auto state_count = opt.state().size();
+    const auto p_before = p.detach().clone();
+    std::ostringstream state_before;
+    torch::save(opt, state_before);
+    p.mutable_grad() = torch::ones({3});
+    q.mutable_grad() = torch::ones({4}, q.options().requires_grad(false));
+    EXPECT_ERROR_HAS(opt.step(), "parameter 1 of group 0 has dtype " + std::string(c10::toString(unsupported_dtype())) +
+                                     ", which this LibTorch cannot update on cpu");
+    EXPECT_TRUE(torch::equal(p, p_before));
+    EXPECT_EQ(opt.state().size(), state_count);
+    std::ostringstream state_after;
+    torch::save(opt, state_after);
+    EXPECT_TRUE(state_before.str() == state_after.str()) << "state changed (step count?)";
+  }
+}
+
+TEST(UnsupportedDtype, IsRefusedBeforeAnyWrite) {
+  ASSERT_FALSE(adaptive::kernels::unsupported_reason(unsupported_dtype(), torch::kCPU).empty())
+      << "pick another dtype: this LibTorch updates " << unsupported_dtype();
+  EXPECT_TRUE(adaptive::kernels::unsupported_reason(torch::kFloat32, torch::kCPU).empty());
+  EXPECT_TRUE(adaptive::kernels::unsupported_reason(torch::kFloat64, torch::kCPU).empty());
+  expect_unsupported_dtype_refused<adaptive::Adam>(AdamOptions(0.1).amsgrad(true));
+  expect_unsupported_dtype_refused<adaptive::RMSprop>(RMSpropOptions(0.1).centered(true).momentum(0.5));
+  expect_unsupported_dtype_refused<adaptive::Adagrad>(AdagradOptions(0.1));
+}
+
+// ---- load casts state to the parameter's dtype (as load_state_dict) -------
+
+TEST(Load, CastsStateToTheParametersDtype) {
+  auto p32 = param(5);
+  adaptive::Adam a({p32}, AdamOptions(0.1).amsgrad(true));
+  p32.mutable_grad() = torch::ones({5});
+  a.step();
+  std::stringstream file;
+  torch::save(a, file);
+
+  auto p64 = param(5, torch::kFloat64);
+  adaptive::Adam b({p64}, AdamOptions(0.1).amsgrad(true));
+  torch::load(b, file);
+  const auto& s = static_cast<const adaptive::AdamParamState&>(*b.state().at(adaptive::state_key(p64)));
+  EXPECT_EQ(s.exp_avg().scalar_type(), torch::kFloat64);
+  EXPECT_EQ(s.exp_avg_sq().scalar_type(), torch::kFloat64);
+  EXPECT_EQ(s.max_exp_avg_sq().scalar_type(), torch::kFloat64);
+  EXPECT_EQ(s.step(), 1);
+  p64.mutable_grad() = torch::ones({5}, torch::kFloat64);
+  b.step();
+  EXPECT_EQ(s.exp_avg().scalar_type(), torch::kFloat64);
+}
+
+// ---- last_grad_norm() shows a blow-up that skip_nonfinite skipped --------
+// It used to be 0 when every group was skipped, and the finite groups' norm
+// when some were.
+
+TEST(LastGradNorm, IncludesTheGradientsSkipNonfiniteDropped) {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  for (const bool fused : {true, false}) {
+    auto p = param(4), q = param(4);
+    std::vector<Group> groups;
+    groups.emplace_back(std::vector<torch::Tensor>{p});
+    groups.emplace_back(std::vector<torch::Tensor>{q});
+    adaptive::Adam opt(groups, AdamOptions(0.1).clip_grad_norm(1).skip_nonfinite(true).fused(fused));
+    p.mutable_grad() = torch::full({4}, 2.0f);
+    q.mutable_grad() = torch::full({4}, 2.0f);
+    opt.step();
+    EXPECT_NEAR(*opt.last_grad_norm(), std::sqrt(8 * 4.0), 1e-6);
+    q.mutable_grad()[1] = inf;  // group 1 skipped
+    opt.step();
+    EXPECT_EQ(*opt.last_grad_norm(), inf);
+    p.mutable_grad()[0] = inf;  // every group skipped
+    opt.step();
+    EXPECT_EQ(*opt.last_grad_norm(), inf);
+    q.mutable_grad()[2] = nan;
+    opt.step();
+    EXPECT_TRUE(std::isnan(*opt.last_grad_norm()));
+    EXPECT_EQ(opt.skipped_steps(), 1 + 2 + 2);
+  }
+}
+
+// ---- the Adagrad warning only for a group that sets its own value ---------
+
+struct Warnings : c10::WarningHandler {
+#if ADAPTIVE_TORCH_AT_LEAST(2, 0)
+  void process(const c10::Warning& warning) override { messages.push_back(warning.msg()); }
+  using Guard = c10::WarningUtils::WarningHandlerGuard;
+#else
+  void process(const c10::SourceLocation&, const std::string& msg, const bool) override { messages.push_back(msg); }
+  using Guard = c10::Warning::WarningHandlerGuard;
+#endif
+  std::vector<std::string> messages;
+};
+
+TEST(AdagradWarning, OnlyForAGroupThatSetsItsOwnInitialAccumulatorValue) {
+  Warnings warnings;
+  Warnings::Guard guard(&warnings);
+  std::vector<Group> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{param()});
+  groups.emplace_back(std::vector<torch::Tensor>{param()}, std::make_unique<AdagradOptions>(0.01));  // lr only
+  adaptive::Adagrad quiet(groups, AdagradOptions(0.1).initial_accumulator_value(0.1));
+  EXPECT_TRUE(warnings.messages.empty()) << warnings.messages.front();
+
+  groups.emplace_back(std::vector<torch::Tensor>{param()},
+                      std::make_unique<AdagradOptions>(AdagradOptions(0.01).initial_accumulator_value(0.5)));
+  adaptive::Adagrad warned(groups, AdagradOptions(0.1).initial_accumulator_value(0.1));
+  ASSERT_EQ(warnings.messages.size(), 1u);
+  EXPECT_NE(warnings.messages[0].find("group 2 sets initial_accumulator_value = 0.5"), std::string::npos)
+      << warnings.messages[0];
+}
+
+}  // namespace
