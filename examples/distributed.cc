@@ -98,10 +98,12 @@ std::pair<int64_t, int64_t> Distributed::share(int64_t n) const {
   return {begin, begin + base + (rank_ < extra ? 1 : 0)};
 }
 
-void Distributed::allreduce(torch::Tensor& buffer) const {
+void Distributed::allreduce(torch::Tensor& buffer, c10d::ReduceOp op) const {
   std::vector<torch::Tensor> tensors{buffer};
+  c10d::AllreduceOptions options;
+  options.reduceOp = op;
   try {
-    group_->allreduce(tensors)->wait();
+    group_->allreduce(tensors, options)->wait();
   } catch (const std::exception& e) {
     throw std::runtime_error("rank " + std::to_string(rank_) +
                              ": lost the other ranks (one exited or stopped responding): " + first_line(e));
@@ -140,8 +142,12 @@ std::string Distributed::checkpoint_path(const std::string& path) const {
 }
 
 void Distributed::check_same_everywhere(int64_t step, const std::string& what) const {
-  const double total = sum(static_cast<double>(step));
-  if (total != static_cast<double>(step * world_size_)) {
+  if (!group_) return;
+  // The largest step and the largest negated step: equal everywhere iff max == min.
+  // (A sum would pass ranks at 1, 2, 3: the middle one sees 6 == 3·2.)
+  torch::Tensor extremes = torch::tensor({static_cast<double>(step), -static_cast<double>(step)}, torch::kFloat64);
+  allreduce(extremes, c10d::ReduceOp::MAX);
+  if (extremes[0].item<double>() != -extremes[1].item<double>()) {
     throw std::runtime_error("rank " + std::to_string(rank_) + " resumed after " + what + " " + std::to_string(step) +
                              ", but the ranks' checkpoints are not all from that point (a run stopped while the "
                              "ranks were saving?); resume from checkpoints of one point");

@@ -79,7 +79,7 @@ class Distributed {
   std::string describe() const;
 
  private:
-  void allreduce(torch::Tensor& buffer) const;
+  void allreduce(torch::Tensor& buffer, c10d::ReduceOp op = c10d::ReduceOp::SUM) const;
 
   int64_t rank_ = 0, world_size_ = 1;
   bool shard_ = false;

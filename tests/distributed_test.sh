@@ -69,6 +69,19 @@ mixed_epochs() {
   grep -q "the ranks' checkpoints are not all from that point" "$TMP/mix.log"
 }
 check sharded_shards_from_different_epochs_are_refused mixed_epochs
+# Three ranks at epochs 1, 2 and 3: every rank refuses. (A sum of the epochs
+# let the middle rank through: 1 + 2 + 3 == 3 × 2.)
+three_epochs() {
+  local run=("$LAUNCH" -n 3 -- "${MNIST[@]}" --shard --checkpoint "$TMP/tri.pt")
+  "${run[@]}" --epochs 1 >/dev/null && cp "$TMP/tri.pt.rank0-of-3" "$TMP/tri.rank0" &&
+  "${run[@]}" --epochs 2 --resume "$TMP/tri.pt" >/dev/null && cp "$TMP/tri.pt.rank1-of-3" "$TMP/tri.rank1" &&
+  "${run[@]}" --epochs 3 --resume "$TMP/tri.pt" >/dev/null &&
+  cp "$TMP/tri.rank0" "$TMP/tri.pt.rank0-of-3" && cp "$TMP/tri.rank1" "$TMP/tri.pt.rank1-of-3" &&
+  ! $LAUNCH -n 3 -- "${MNIST[@]}" --shard --epochs 4 --resume "$TMP/tri.pt" >"$TMP/tri.log" 2>&1
+  cat "$TMP/tri.log"
+  for r in 0 1 2; do grep -q "rank $r resumed after epoch $((r + 1)), but the ranks' checkpoints" "$TMP/tri.log" || return 1; done
+}
+check sharded_three_ranks_at_three_epochs_all_refuse three_epochs
 # Shards of 2 ranks resumed on 3: each rank looks for its own file (…rank<R>-of-3), which does not exist.
 check sharded_checkpoint_needs_the_same_world_size bash -c "
   ! $LAUNCH -n 3 -- ${MNIST[*]} --epochs 2 --shard --resume $TMP/sh.pt > $TMP/ws.log 2>&1; cat $TMP/ws.log
