@@ -61,13 +61,18 @@ void write_atomically(torch::serialize::OutputArchive& archive, const std::strin
     return done;
   });
   // The data must be on disk before the rename makes it the checkpoint.
+  // A failed save leaves FILE as it was and no FILE.partial behind.
+  const auto fail = [&](const std::runtime_error& error) {
+    ::unlink(partial.c_str());
+    throw error;
+  };
   if (!ok || ::fsync(fd) != 0) {
     const auto error = io_error("error while writing checkpoint", partial);
     ::close(fd);
-    throw error;
+    fail(error);
   }
-  if (::close(fd) != 0) throw io_error("error while closing checkpoint", partial);
-  if (std::rename(partial.c_str(), path.c_str()) != 0) throw io_error("cannot rename checkpoint to", path);
+  if (::close(fd) != 0) fail(io_error("error while closing checkpoint", partial));
+  if (std::rename(partial.c_str(), path.c_str()) != 0) fail(io_error("cannot rename checkpoint to", path));
   // And the rename itself must survive a power loss: sync the directory.
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));

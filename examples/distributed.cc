@@ -1,5 +1,6 @@
 #include "examples/distributed.h"
 
+#include "examples/flag_checks.h"
 #include "optim/gloo_group.h"
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -37,15 +38,15 @@ std::string first_line(const std::exception& e) {
 }  // namespace
 
 void add_distributed_flags(CLI::App& app, DistributedFlags& flags) {
-  app.add_option("--rank", flags.rank, "this process's rank (default: $RANK, else 0)")->check(CLI::NonNegativeNumber);
+  app.add_option("--rank", flags.rank, "this process's rank (default: $RANK, else 0)")->check(whole_in(0, 65535));
   app.add_option("--world-size", flags.world_size, "number of processes (default: $WORLD_SIZE, else 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_in(1, 65536));
   app.add_option("--master-addr", flags.master_addr, "rank 0's address (default: $MASTER_ADDR, else 127.0.0.1)");
   app.add_option("--master-port", flags.master_port, "rank 0's TCP port (default: $MASTER_PORT, else 29500)")
-      ->check(CLI::Range(1, 65535));
+      ->check(whole_in(1, 65535));
   app.add_option("--timeout", flags.timeout_seconds,
                  "seconds a rank waits for the others (rendezvous and each collective) before failing")
-      ->check(CLI::PositiveNumber)
+      ->check(number_in(0, 86400, /*open=*/true))
       ->capture_default_str();
   app.add_flag("--shard", flags.shard,
                "shard the optimizer state across the ranks (adaptive::ShardedOptimizer, ZeRO stage 1)");

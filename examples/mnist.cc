@@ -11,6 +11,7 @@
 // same batches and the same dropout masks (the RNG is re-seeded per epoch and
 // implementation), so any difference comes from the optimizers alone.
 
+#include "examples/flag_checks.h"
 #include "examples/idx_dataset.h"
 #include "examples/models.h"
 #include "examples/optimizer_flags.h"
@@ -42,16 +43,16 @@ int main(int argc, char** argv) {
   double lr_gamma = 0.8;
   app.add_option("--model", model_name, "mlp | cnn")->check(CLI::IsMember({"mlp", "cnn"}))->capture_default_str();
   app.add_option("--data", data_dir, "directory with the four MNIST IDX files")->capture_default_str();
-  app.add_option("--batch-size", batch_size, "examples per optimizer step")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--batch-size", batch_size, "examples per optimizer step")->check(examples::whole_in(1, 1000000))->capture_default_str();
   app.add_option("--epochs", epochs,
                  "passes over the training set (default: 10 up to 20,000 training images, else 5; about 1 and 4 "
                  "minutes on 2 cores for the MNIST digits and Fashion-MNIST)")
-      ->check(CLI::PositiveNumber);
+      ->check(examples::whole_in(1, 1000000));
   app.add_option("--max-steps", max_steps, "stop after this many optimizer steps (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(examples::whole_in(0, 1000000000000))
       ->capture_default_str();
   app.add_option("--lr-gamma", lr_gamma, "multiply the learning rate by this after every epoch (torch::optim::StepLR)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(examples::number_in(0, 1))
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and dropout")->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
@@ -150,7 +151,7 @@ int main(int argc, char** argv) {
       examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mnist: %s\n", e.what());
+    std::fprintf(stderr, "mnist: %s\n", examples::message_of(e).c_str());
     return 1;
   }
   return 0;

@@ -1,5 +1,7 @@
 #include "examples/optimizer_flags.h"
 
+#include "examples/flag_checks.h"
+
 #include "optim/optim.h"
 #include "optim/sharded.h"
 
@@ -25,16 +27,18 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
 
 void add_run_flags(CLI::App& app, RunFlags& flags, bool with_training_logs) {
   app.add_option("--device", flags.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-  app.add_option("--summary", flags.summary, "write a JSON summary here");
+  app.add_option("--summary", flags.summary, "write a JSON summary here")->check(writable_file());
   if (!with_training_logs) return;
-  app.add_option("--csv", flags.csv, "write the loss of every step here (step,impl,loss)");
-  app.add_option("--save-params", flags.save_params, "write the final parameters here (raw float64, for comparisons)");
+  app.add_option("--csv", flags.csv, "write the loss of every step here (step,impl,loss)")->check(writable_file());
+  app.add_option("--save-params", flags.save_params, "write the final parameters here (raw float64, for comparisons)")
+      ->check(writable_file());
 }
 
 void add_checkpoint_flags(CLI::App& app, CheckpointFlags& flags, const std::string& every) {
   app.add_option("--checkpoint", flags.checkpoint,
                  "save model, optimizer, progress and RNG state to this file after every " + every +
-                     " (written to FILE.partial, then renamed: a crash never leaves a broken FILE)");
+                     " (written to FILE.partial, then renamed: a crash never leaves a broken FILE)")
+      ->check(writable_file());
   app.add_option("--resume", flags.resume, "continue the run saved in this checkpoint (same settings required)");
 }
 
@@ -53,16 +57,16 @@ void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
       ->check(CLI::IsMember({"adaptive", "builtin", "both"}))
       ->capture_default_str();
   app.add_option("--lr", flags.lr, "learning rate (default: per optimizer, see --help text above)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_at_least(0));
   app.add_option("--bias-correction", flags.bias_correction,
                  "on | off | default (Adam: on, RMSprop: off; adaptive only can change it)")
       ->check(CLI::IsMember({"on", "off", "default"}))
       ->capture_default_str();
   app.add_option("--clip-grad-norm", flags.clip_grad_norm, "clip gradients to this global L2 norm (0: off)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_at_least(0))
       ->capture_default_str();
   app.add_option("--clip-grad-value", flags.clip_grad_value, "clamp gradients to [-v, v] (0: off)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_at_least(0))
       ->capture_default_str();
 }
 

@@ -10,6 +10,7 @@
 
 #include "examples/checkpoint.h"
 #include "examples/distributed.h"
+#include "examples/flag_checks.h"
 #include "examples/optimizer_flags.h"
 #include "examples/paths.h"
 #include "examples/report.h"
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
   std::optional<int64_t> steps_flag;
   examples::RunFlags run_flags;
   std::string data_kind = "clean", dtype_name = "float32";
-  app.add_option("--steps", steps_flag, "optimizer steps (default: per optimizer)")->check(CLI::PositiveNumber);
+  app.add_option("--steps", steps_flag, "optimizer steps (default: per optimizer)")->check(examples::whole_in(1, 1000000000));
   app.add_option("--data", data_kind, "clean | noisy")->check(CLI::IsMember({"clean", "noisy"}))->capture_default_str();
   app.add_option("--dtype", dtype_name, "float32 | float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   int64_t checkpoint_every = 1;
   examples::add_checkpoint_flags(app, checkpoint, "--checkpoint-every steps (each step is one full-batch epoch)");
   app.add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::whole_in(1, 1000000000))
       ->capture_default_str();
   examples::DistributedFlags distributed_flags;
   examples::add_distributed_flags(app, distributed_flags);
@@ -196,7 +197,7 @@ int main(int argc, char** argv) {
       examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "regression: %s\n", e.what());
+    std::fprintf(stderr, "regression: %s\n", examples::message_of(e).c_str());
     return 1;
   }
   return 0;

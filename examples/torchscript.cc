@@ -7,6 +7,7 @@
 // The module (examples/data/mnist_small_cnn.pt, untrained) is exported from
 // Python by tools/export_torchscript.py.
 
+#include "examples/flag_checks.h"
 #include "examples/idx_dataset.h"
 #include "examples/optimizer_flags.h"
 #include "examples/paths.h"
@@ -49,11 +50,13 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   app.add_option("--module", module_path, "TorchScript module to train")->capture_default_str();
   app.add_option("--data", data_dir, "directory with the four MNIST IDX files")->capture_default_str();
-  app.add_option("--out", out_path, "where to save the trained module (adaptive's run)")->capture_default_str();
-  app.add_option("--batch-size", batch_size, "examples per optimizer step")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--epochs", epochs, "passes over the training set")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--out", out_path, "where to save the trained module (adaptive's run)")
+      ->check(examples::writable_file())
+      ->capture_default_str();
+  app.add_option("--batch-size", batch_size, "examples per optimizer step")->check(examples::whole_in(1, 1000000))->capture_default_str();
+  app.add_option("--epochs", epochs, "passes over the training set")->check(examples::whole_in(1, 1000000))->capture_default_str();
   app.add_option("--max-steps", max_steps, "stop after this many optimizer steps (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(examples::whole_in(0, 1000000000000))
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for shuffling")->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/false);
@@ -120,7 +123,7 @@ int main(int argc, char** argv) {
       examples::write_json(examples::user_path(run_flags.summary), doc);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "torchscript: %s\n", e.what());
+    std::fprintf(stderr, "torchscript: %s\n", examples::message_of(e).c_str());
     return 1;
   }
   return 0;

@@ -60,6 +60,15 @@ expect_error() {  # expect_error MESSAGE COMMAND...: exit 1 and MESSAGE on stder
   [[ $rc -eq 1 ]] && grep -qF -- "$message" "$TMP/err.log"
 }
 
+expect_usage_error() {  # expect_usage_error MESSAGE COMMAND...: exit 2 before any work, MESSAGE on stderr
+  local message=$1; shift
+  "$@" >"$TMP/err.out" 2>"$TMP/err.log"; local rc=$?
+  cat "$TMP/err.log"
+  [[ $rc -eq 2 ]] || { echo "exit status $rc, expected 2"; return 1; }
+  [[ ! -s $TMP/err.out ]] || { echo "it started working:"; cat "$TMP/err.out"; return 1; }
+  grep -qF -- "$message" "$TMP/err.log"
+}
+
 finish() {  # writes the JUnit XML and exits non-zero if any check failed
   {
     echo '<?xml version="1.0" encoding="UTF-8"?>'

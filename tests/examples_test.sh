@@ -82,6 +82,40 @@ bad_flag_exits_2() {
 }
 check bad_flags_exit_2 bad_flag_exits_2
 
+# Values CLI11's own checks let through (nan), wrapped (a number beyond
+# int64) or reported unreadably (309-digit bounds): usage errors that say
+# what is wrong, before any work starts.
+flag_values_are_checked() {
+  local R=$BIN/regression
+  expect_usage_error "--lr: nan is not a finite number >= 0" "$R" --lr nan &&
+  expect_usage_error "--clip-grad-norm: nan is not a finite number >= 0" "$R" --clip-grad-norm nan &&
+  expect_usage_error "--timeout: nan is not a number in (0, 86400]" "$R" --timeout nan &&
+  expect_usage_error "--steps: 18446744073709551617 is not a whole number in 1..1000000000" "$R" --steps 18446744073709551617 &&
+  expect_usage_error "--steps: 0 is not a whole number in 1..1000000000" "$R" --steps 0 &&
+  expect_usage_error "--lr-gamma: 2 is not a number in [0, 1]" "$BIN/mnist" --lr-gamma 2 &&
+  expect_usage_error "--max-steps: -1 is not a whole number in 0..1000000000000" "$BIN/torchscript" --max-steps -1
+}
+check flag_values_are_checked_readably flag_values_are_checked
+# Output files are checked before training: a typo in --summary used to
+# fail after the whole run, and --checkpoint DIR left DIR.partial behind.
+output_paths_are_checked_first() {
+  mkdir -p "$TMP/outdir"
+  expect_usage_error "--summary: directory $TMP/no/such does not exist" "$BIN/regression" --summary "$TMP/no/such/s.json" &&
+  expect_usage_error "--csv: directory $TMP/no does not exist" "$BIN/mnist" --csv "$TMP/no/l.csv" &&
+  expect_usage_error "--checkpoint: $TMP/outdir is a directory, not a file" "$BIN/regression" --checkpoint "$TMP/outdir" &&
+  expect_usage_error "--out: $TMP/outdir is a directory, not a file" "$BIN/torchscript" --out "$TMP/outdir" &&
+  [[ ! -e $TMP/outdir.partial ]]
+}
+check output_paths_are_checked_before_training output_paths_are_checked_first
+# A library error (c10::Error) prints its message, not LibTorch's backtrace.
+library_errors_without_backtrace() {
+  echo "not a module" > "$TMP/not_a_module.pt"
+  "$BIN/torchscript" --data "$TMP/tiny" --module "$TMP/not_a_module.pt" >/dev/null 2>"$TMP/lib.log"; local rc=$?
+  cat "$TMP/lib.log"
+  [[ $rc -eq 1 ]] && grep -q "^torchscript: " "$TMP/lib.log" && ! grep -q "frame #\|Exception raised from" "$TMP/lib.log"
+}
+check library_errors_print_without_backtrace library_errors_without_backtrace
+
 # ---- MNIST: a few steps on the tiny data, both implementations
 for model in mlp cnn; do
   check "mnist_${model}_both_few_steps" bash -c "
