@@ -116,6 +116,24 @@ library_errors_without_backtrace() {
 }
 check library_errors_print_without_backtrace library_errors_without_backtrace
 
+# ---- the Python tools: a bad file or output is one line and exit 1, no traceback
+one_line_error() {  # one_line_error MESSAGE COMMAND...
+  local message=$1; shift
+  "$@" >/dev/null 2>"$TMP/py.log"; local rc=$?
+  cat "$TMP/py.log"
+  [[ $rc -eq 1 && $(wc -l <"$TMP/py.log") -eq 1 ]] && grep -qF -- "$message" "$TMP/py.log" && ! grep -q Traceback "$TMP/py.log"
+}
+python_tools_errors() {
+  touch "$TMP/a_file"
+  printf 'x,y\n1,2\n' >"$TMP/bad.csv"
+  printf 'step,impl,loss\n1,adaptive,0.5\n' >"$TMP/good.csv"
+  one_line_error "plot_curves: $TMP/missing.csv: No such file" "$PY" tools/plot_curves.py --out "$TMP/p.png" "$TMP/missing.csv" &&
+  one_line_error "plot_curves: $TMP/bad.csv:2: expected the columns step,impl,loss" "$PY" tools/plot_curves.py --out "$TMP/p.png" "$TMP/bad.csv" &&
+  one_line_error "plot_curves: --out $TMP/a_file/p.png: $TMP/a_file is not a directory" "$PY" tools/plot_curves.py --out "$TMP/a_file/p.png" "$TMP/good.csv" &&
+  one_line_error "Not a directory" "$PY" tools/prepare_data.py --out "$TMP/a_file/data" --only mnist
+}
+check python_tools_fail_in_one_line python_tools_errors
+
 # ---- MNIST: a few steps on the tiny data, both implementations
 for model in mlp cnn; do
   check "mnist_${model}_both_few_steps" bash -c "

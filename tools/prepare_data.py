@@ -146,4 +146,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except OSError as e:  # an unwritable --out, an unreadable source
+        sys.exit(f"prepare_data: {e.filename or ''}: {e.strerror or e}")
+    except (EOFError, gzip.BadGzipFile, ValueError) as e:  # a damaged source archive
+        sys.exit(f"prepare_data: a source file is damaged ({e}); reinstall it (tools/setup)")
