@@ -235,4 +235,58 @@ TEST(AdagradWarning, OnlyForAGroupThatSetsItsOwnInitialAccumulatorValue) {
       << warnings.messages[0];
 }
 
+// ---- resuming with an LR scheduler -----------------------------------------
+// load() restores each group's lr, as PyTorch's load_state_dict and the
+// 2.4+ built-ins do. The README's recipe: build the optimizer and scheduler,
+// step the scheduler once per completed epoch, then load the optimizer.
+// Replaying the scheduler *after* the load (the usual recipe with 1.13's
+// built-ins, which do not restore lr) decays twice.
+
+TEST(Resume, TheSchedulerRecipeContinuesExactly) {
+  const auto run = [](std::vector<torch::Tensor> params, adaptive::Adam& opt, torch::optim::StepLR& schedule,
+                      int from, int to) {
+    for (int epoch = from; epoch < to; ++epoch) {
+      params[0].mutable_grad() = torch::sin(params[0].detach() * 3 + epoch);
+      opt.step();
+      schedule.step();
+    }
+  };
+  auto straight = param(6);
+  adaptive::Adam a({straight}, AdamOptions(0.1));
+  torch::optim::StepLR sa(a, /*step_size=*/2, /*gamma=*/0.5);
+  run({straight}, a, sa, 0, 7);
+
+  auto first = param(6);
+  adaptive::Adam b({first}, AdamOptions(0.1));
+  torch::optim::StepLR sb(b, 2, 0.5);
+  run({first}, b, sb, 0, 3);
+  std::stringstream file;
+  torch::save(b, file);
+
+  // The recipe: a new optimizer and scheduler, the scheduler replayed, then load.
+  auto resumed = first.detach().clone().requires_grad_();
+  adaptive::Adam c({resumed}, AdamOptions(0.1));
+  torch::optim::StepLR sc(c, 2, 0.5);
+  for (int epoch = 0; epoch < 3; ++epoch) sc.step();
+  torch::load(c, file);
+  EXPECT_EQ(c.param_groups()[0].options().get_lr(), b.param_groups()[0].options().get_lr());
+  run({resumed}, c, sc, 3, 7);
+  EXPECT_TRUE(torch::equal(resumed, straight));
+  EXPECT_EQ(c.param_groups()[0].options().get_lr(), a.param_groups()[0].options().get_lr());
+
+  // The other order decays twice: lr 0.1 · 0.5 (checkpoint) · 0.5 (replay).
+  file.seekg(0);
+  adaptive::Adam d({first.detach().clone().requires_grad_()}, AdamOptions(0.1));
+  torch::optim::StepLR sd(d, 2, 0.5);
+  torch::load(d, file);
+  for (int epoch = 0; epoch < 3; ++epoch) sd.step();
+  EXPECT_DOUBLE_EQ(d.param_groups()[0].options().get_lr(), 0.025);
+}
+
+// ---- complex parameters: refused (documented in the README) -----------------
+TEST(Parameters, ComplexParametersAreRefusedByName) {
+  auto z = torch::ones({2}, torch::kComplexFloat).requires_grad_();
+  EXPECT_ERROR_HAS(adaptive::Adam({z}), "parameter 0 of group 0 has dtype ComplexFloat");
+}
+
 }  // namespace
