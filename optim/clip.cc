@@ -1,6 +1,7 @@
 #include "optim/clip.h"
 
 #include "optim/kernels/fused_cpu.h"
+#include "optim/rules/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,7 @@ at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vec
   std::vector<at::Tensor> norms;
   bool uniform = true;
   for (size_t i = 0; i < grads.size(); ++i) {
-    const at::Tensor g = clip_values[i] > 0 ? grads[i].clamp(-clip_values[i], clip_values[i]) : grads[i];
+    const at::Tensor g = clip_values[i] > 0 ? ew::clamp_abs(grads[i], clip_values[i]) : grads[i];
     norms.push_back(g.norm());
     uniform = uniform && norms.back().scalar_type() == norms.front().scalar_type() &&
               norms.back().device() == norms.front().device();

@@ -294,7 +294,7 @@ class OptimizerBase : public torch::optim::Optimizer {
       if (!options_at(gi).skip_nonfinite()) continue;
       bool finite = true;
       for (const auto& g : grads[gi]) {
-        if (g.defined() && !at::isfinite(g).all().item<bool>()) finite = false;
+        if (g.defined() && !at::isfinite(g).all().item().toBool()) finite = false;
       }
       if (finite) continue;
       for (auto& g : grads[gi]) {

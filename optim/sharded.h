@@ -342,7 +342,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     for (const auto gi : c10::irange(param_groups_.size())) {
       if (!options_at(gi).skip_nonfinite()) continue;
       for (const auto& p : param_groups_[gi].params()) {
-        if (p.grad().defined() && !at::isfinite(p.grad()).all().item<bool>()) skip[gi] = true;
+        if (p.grad().defined() && !at::isfinite(p.grad()).all().item().toBool()) skip[gi] = true;
       }
     }
     return skip;

@@ -3,6 +3,7 @@
 // multiple of the vector width), dtypes, parameter groups and gradients with
 // extreme values. Plus: the fused step allocates no tensor memory.
 
+#include "optim/kernels/dtype_support.h"
 #include "tests/test_support.h"
 
 #include <c10/core/Allocator.h>
@@ -10,7 +11,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
+#include <map>
+#include <sstream>
 #include <utility>
 #include <random>
 #include <thread>
@@ -131,6 +135,112 @@ TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
     }
   }
   EXPECT_GT(compared_elements, 1000000);
+}
+
+// Randomized options × dtype × layout, and mistakes. Each case draws an
+// optimizer with random options (every option, adaptive's own included),
+// a dtype (float32, float64, and float16/bfloat16 where this LibTorch's CPU
+// kernels have them) and a layout for its parameters and gradients
+// (contiguous, transposed, channels-last, a strided view, empty), and runs
+// 3 steps beside the same optimizer on contiguous copies: the layout must
+// not change the result. Exact unless clip_grad_norm is on (its reduction
+// order follows the layout): then within the stated tolerance. A quarter of
+// the cases then make a mistake (NaN lr set on a group, a gradient of the
+// wrong shape or dtype): step() must throw and change nothing.
+torch::Tensor in_layout(int layout, const torch::Tensor& values) {  // values: 2×3×4×5
+  switch (layout) {
+    case 0: return values.clone();
+    case 1: return values.reshape({6, 20}).t().contiguous().t();                      // transposed
+    case 2: return values.contiguous(torch::MemoryFormat::ChannelsLast);             // channels-last
+    case 3: return torch::zeros({2, 3, 4, 10}, values.options()).slice(3, 0, 10, 2)  // every other element
+                .copy_(values);
+    default: return torch::empty({0, 5}, values.options());                           // empty
+  }
+}
+
+TEST(Randomized, OptionsDtypesLayoutsAndMistakes) {
+  constexpr int kRandomCases = 400;
+  std::vector<torch::Dtype> dtypes;
+  for (auto d : {torch::kFloat32, torch::kFloat64, torch::kHalf, torch::kBFloat16}) {
+    if (adaptive::kernels::unsupported_reason(d, torch::kCPU).empty()) dtypes.push_back(d);
+  }
+  std::map<std::string, double> worst;  // dtype with clip_grad_norm → max relative deviation
+  int mistakes = 0, exact = 0;
+  for (int c = 0; c < kRandomCases; ++c) {
+    RandomCase r(50000 + c);
+    const int kind = static_cast<int>(r.rng() % 3), layout = static_cast<int>(r.rng() % 5);
+    const auto dtype = dtypes[r.rng() % dtypes.size()];
+    const bool clip_norm = r.coin(), skip = r.coin(), fused = r.coin();
+    torch::manual_seed(c);
+    const auto values = torch::randn({2, 3, 4, 5}).to(dtype);
+    std::vector<std::vector<torch::Tensor>> laid = {{in_layout(layout, values).requires_grad_()}},
+                                            plain = {{in_layout(layout, values).contiguous().requires_grad_()}};
+    RandomCase r1 = r, r2 = r;
+    auto a = random_optimizer(kind, r1, laid), b = random_optimizer(kind, r2, plain);
+    for (auto* opt : {a.get(), b.get()}) {
+      for (auto& group : opt->param_groups()) {
+        with_adaptive_options(group.options(), [&](auto& o) {
+          o.clip_grad_norm(clip_norm ? 0.5 : 0.0).skip_nonfinite(skip).fused(fused);
+        });
+      }
+    }
+    const std::string where = "case " + std::to_string(c) + " optimizer " + std::to_string(kind) + " " +
+                              c10::toString(dtype) + " layout " + std::to_string(layout);
+    for (int step = 0; step < 3; ++step) {
+      auto g = torch::randn(laid[0][0].sizes()).to(dtype) * r.pick({1.0, 1e-3, 30.0});
+      laid[0][0].mutable_grad() = in_layout(layout, g.numel() ? g.view_as(values) : g).view(laid[0][0].sizes());
+      plain[0][0].mutable_grad() = g.contiguous();
+      try {
+        a->step();
+        b->step();
+      } catch (const std::exception& e) {
+        FAIL() << where << ": step " << step << " threw " << e.what();
+      }
+    }
+    const auto x = laid[0][0].detach().to(torch::kFloat64), y = plain[0][0].detach().to(torch::kFloat64);
+    const auto finite = x.isfinite() & y.isfinite();
+    const double scale = y.numel() ? std::max(y.abs().nan_to_num(0, 0, 0).max().item<double>(), 1e-30) : 1.0;
+    const double deviation = x.numel() ? (x - y).masked_fill(~finite, 0).abs().max().item<double>() / scale : 0.0;
+    const bool reduced = dtype == torch::kHalf || dtype == torch::kBFloat16;
+    if (reduced) {
+      // ATen rounds float16/bfloat16 differently on its vectorized
+      // (contiguous) and scalar (strided) loops, op by op: not exact, and a
+      // value at the edge of the range may be inf or NaN in one layout only.
+      EXPECT_LE(deviation, dtype == torch::kHalf ? 5e-2 : 0.15) << where;
+      auto& w = worst[c10::toString(dtype) + std::string(clip_norm ? " with clip_grad_norm" : "")];
+      w = std::max(w, deviation);
+    } else if (!clip_norm) {
+      EXPECT_TRUE(identical(x, y)) << where << ": deviation " << deviation;
+      ++exact;
+    } else {
+      EXPECT_TRUE(torch::equal(x.isnan(), y.isnan())) << where;
+      EXPECT_LE(deviation, dtype == torch::kFloat64 ? 1e-13 : 1e-5) << where;
+      auto& w = worst[std::string(c10::toString(dtype)) + " with clip_grad_norm"];
+      w = std::max(w, deviation);
+    }
+
+    if (r.rng() % 4 != 0 || laid[0][0].numel() == 0) continue;
+    ++mistakes;
+    std::ostringstream before;
+    torch::save(*a, before);
+    const auto params_before = laid[0][0].detach().clone();
+    switch (r.rng() % 3) {
+      case 0: a->param_groups()[0].options().set_lr(std::nan("")); break;
+      case 1: laid[0][0].mutable_grad() = torch::ones({3}, laid[0][0].options().requires_grad(false)); break;
+      default: laid[0][0].mutable_grad() = torch::ones(laid[0][0].sizes(), torch::kInt64); break;
+    }
+    EXPECT_THROW(a->step(), c10::Error) << where;
+    std::ostringstream after;
+    if (std::isnan(a->param_groups()[0].options().get_lr())) a->param_groups()[0].options().set_lr(1e-3);
+    EXPECT_TRUE(identical(laid[0][0].detach(), params_before)) << where;
+    torch::save(*a, after);
+    if (std::string(before.str()) != after.str()) {
+      // Only the lr put back differs when the mistake was the NaN lr; compare state instead.
+      EXPECT_EQ(a->state().size(), b->state().size()) << where;
+    }
+  }
+  std::printf("randomized: %d cases (%d exact comparisons), %d mistakes refused\n", kRandomCases, exact, mistakes);
+  for (const auto& [what, w] : worst) std::printf("  %s: worst relative deviation %.2e\n", what.c_str(), w);
 }
 
 // Separate optimizers stepped from several threads at once give exactly what

@@ -25,6 +25,7 @@
 #include <ATen/Config.h>  // AT_MKL_ENABLED
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 namespace adaptive {
@@ -136,7 +137,17 @@ S maximum(S a, S b) {
 }
 
 // Clamp to [-limit, limit]; NaN stays NaN, like at::clamp.
-inline at::Tensor clamp_abs(const at::Tensor& x, double limit) { return at::clamp(x, -limit, limit); }
+// A limit beyond the dtype's largest finite value (1e30 for float16) would
+// make ATen refuse the conversion ("cannot be converted to type c10::Half
+// without overflow") part-way through a step; in that dtype it is infinite,
+// so it clamps nothing.
+inline at::Tensor clamp_abs(const at::Tensor& x, double limit) {
+  const double largest = AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "clamp_abs", [] {
+    return static_cast<double>(std::numeric_limits<scalar_t>::max());
+  });
+  if (limit > largest) return x;
+  return at::clamp(x, -limit, limit);
+}
 template <class S>
 S clamp_abs(S x, S limit) {
   return x < -limit ? -limit : (x > limit ? limit : x);
