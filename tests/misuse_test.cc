@@ -5,6 +5,7 @@
 
 #include "optim/kernels/dtype_support.h"
 #include "optim/optim.h"
+#include "tests/test_support.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -24,14 +25,7 @@ using adaptive::AdamOptions;
 using adaptive::RMSpropOptions;
 using Group = torch::optim::OptimizerParamGroup;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "<no error>";
-}
+using adaptive_test::error_of;
 
 #define EXPECT_ERROR_HAS(statement, text)                                       \
   do {                                                                         \

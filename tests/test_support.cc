@@ -63,4 +63,13 @@ std::vector<std::string> devices() { return {"cpu", "cuda"}; }
 
 bool device_available(const std::string& device) { return device == "cpu" || torch::cuda::is_available(); }
 
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "<no error>";
+}
+
 }  // namespace adaptive_test

@@ -44,6 +44,10 @@ void with_adaptive_options(torch::optim::OptimizerOptions& o, F&& f) {
   throw std::invalid_argument("not an adaptive optimizer's options");
 }
 
+// The message (without backtrace) of the c10::Error that f() throws, or
+// "<no error>".
+std::string error_of(const std::function<void()>& f);
+
 // Selects the fused CPU driver or the reference (tensor-op) driver in every group.
 void set_fused(torch::optim::Optimizer& optimizer, bool fused);
 
