@@ -20,17 +20,23 @@ std::string number_text(double value) {
   return buf;
 }
 
+// The whole text as a finite number: strtod alone accepts "nan", "inf",
+// trailing garbage and out-of-range values.
+bool parse_finite(const std::string& text, double& value) {
+  char* end = nullptr;
+  errno = 0;
+  value = std::strtod(text.c_str(), &end);
+  return !text.empty() && *end == '\0' && errno == 0 && std::isfinite(value);
+}
+
 }  // namespace
 
 CLI::Validator number_in(double min, double max, bool open) {
   const std::string range = std::string(open ? "(" : "[") + number_text(min) + ", " + number_text(max) + "]";
   return CLI::Validator(
       [=](std::string& text) -> std::string {
-        char* end = nullptr;
-        errno = 0;
-        const double value = std::strtod(text.c_str(), &end);
-        const bool ok = !text.empty() && *end == '\0' && errno == 0 && std::isfinite(value) &&
-                        (open ? value > min : value >= min) && value <= max;
+        double value = 0;
+        const bool ok = parse_finite(text, value) && (open ? value > min : value >= min) && value <= max;
         return ok ? "" : text + " is not a number in " + range;
       },
       "NUMBER in " + range);
@@ -39,11 +45,8 @@ CLI::Validator number_in(double min, double max, bool open) {
 CLI::Validator finite_at_least(double min) {
   return CLI::Validator(
       [=](std::string& text) -> std::string {
-        char* end = nullptr;
-        errno = 0;
-        const double value = std::strtod(text.c_str(), &end);
-        const bool ok = !text.empty() && *end == '\0' && errno == 0 && std::isfinite(value) && value >= min;
-        return ok ? "" : text + " is not a finite number >= " + number_text(min);
+        double value = 0;
+        return parse_finite(text, value) && value >= min ? "" : text + " is not a finite number >= " + number_text(min);
       },
       "NUMBER >= " + number_text(min));
 }

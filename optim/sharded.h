@@ -285,8 +285,9 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     c10::ScalarType dtype;
     c10::Device device;
     std::vector<int64_t> sizes;
-    bool operator==(const Binding& o) const {
-      return data == o.data && dtype == o.dtype && device == o.device && sizes == o.sizes;
+    // Compared on every step: no allocation.
+    bool holds(const torch::Tensor& p) const {
+      return data == p.data_ptr() && dtype == p.scalar_type() && device == p.device() && p.sizes() == sizes;
     }
   };
   static Binding binding_of(const torch::Tensor& p) {
@@ -302,8 +303,8 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   // refused.
   void follow_replaced_storage() {
     for (const auto k : c10::irange(params_.size())) {
+      if (bound_[k].holds(params_[k])) continue;
       Binding now = binding_of(params_[k]);
-      if (now == bound_[k]) continue;
       TORCH_CHECK(now.sizes == bound_[k].sizes, kName, ": parameter ", k, " changed shape from ",
                   c10::IntArrayRef(bound_[k].sizes), " to ", params_[k].sizes(),
                   " since construction, which changes the partition; construct the optimizer after the model's "
