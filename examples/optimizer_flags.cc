@@ -4,18 +4,31 @@
 
 #include "optim/optim.h"
 #include "optim/sharded.h"
+#include "optim/version.h"
+
+#include <torch/version.h>
 
 #include <cstdio>
 #include <stdexcept>
 
 namespace examples {
 
+// "regression (adaptive 0.1.0, LibTorch 2.13.0)": what --version prints.
+std::string version_line(const std::string& program) {
+  return program + " (adaptive " ADAPTIVE_VERSION ", LibTorch " + std::to_string(TORCH_VERSION_MAJOR) + "." +
+         std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH) + ")";
+}
+
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  const std::string program = argc > 0 ? argv[0] : "adaptive";
+  app.set_version_flag("--version", version_line(program.substr(program.find_last_of('/') + 1)));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the error

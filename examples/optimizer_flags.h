@@ -43,8 +43,9 @@ void add_checkpoint_flags(CLI::App& app, CheckpointFlags& flags, const std::stri
 // The device --device names; throws std::invalid_argument for CUDA without a GPU.
 torch::Device device_of(const RunFlags& flags);
 
-// Parses the command line. Returns the exit code to end with when the program
-// should stop here: 0 after --help, 2 (with the error and the usage) for bad flags.
+// Parses the command line (adding --version). Returns the exit code to end with
+// when the program should stop here: 0 after --help or --version, 2 (with the
+// error and the usage) for bad flags.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // Registers --optimizer --impl --lr --bias-correction --clip-grad-norm --clip-grad-value.

@@ -2,7 +2,9 @@
 # case in the JUnit XML Bazel reads ($XML_OUTPUT_FILE), so the suite summary
 # counts them one by one. Source it, call check..., then finish.
 
-BIN=examples
+# The example binaries: Bazel's runfiles put them in examples/; CMake's CTest
+# gives its build folder in ADAPTIVE_BUILD_ROOT (same layout below it).
+BIN="${ADAPTIVE_BUILD_ROOT:-.}/examples"
 TMP="${TEST_TMPDIR:-$(mktemp -d)}"
 XML="${XML_OUTPUT_FILE:-$TMP/examples_test.xml}"
 PY=/usr/bin/python3

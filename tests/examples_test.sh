@@ -130,9 +130,28 @@ python_tools_errors() {
   one_line_error "plot_curves: $TMP/missing.csv: No such file" "$PY" tools/plot_curves.py --out "$TMP/p.png" "$TMP/missing.csv" &&
   one_line_error "plot_curves: $TMP/bad.csv:2: expected the columns step,impl,loss" "$PY" tools/plot_curves.py --out "$TMP/p.png" "$TMP/bad.csv" &&
   one_line_error "plot_curves: --out $TMP/a_file/p.png: $TMP/a_file is not a directory" "$PY" tools/plot_curves.py --out "$TMP/a_file/p.png" "$TMP/good.csv" &&
-  one_line_error "Not a directory" "$PY" tools/prepare_data.py --out "$TMP/a_file/data" --only mnist
+  one_line_error "Not a directory" "$PY" tools/prepare_data.py --out "$TMP/a_file/data" --only mnist &&
+  one_line_error "the difference needs a log of --impl both" "$PY" tools/plot_curves.py --kind difference --out "$TMP/p.png" "$TMP/good.csv" &&
+  echo '{"steps": 3}' >"$TMP/not_mnist.json" &&
+  one_line_error "expected an MNIST --summary file" "$PY" tools/plot_curves.py --kind accuracy --out "$TMP/p.png" "$TMP/not_mnist.json"
 }
 check python_tools_fail_in_one_line python_tools_errors
+
+# ---- the figures tools/demo draws: losses, accuracy per epoch, adaptive - built-in
+draws_every_figure() {
+  "$BIN/regression" --optimizer adam --impl both --steps 100 --csv "$TMP/fig_reg.csv" >/dev/null &&
+  "$BIN/mnist" --data "$TMP/tiny" --model mlp --impl both --batch-size 50 --epochs 2 --csv "$TMP/fig_mn.csv" \
+    --summary "$TMP/fig_mn.json" >/dev/null &&
+  "$PY" tools/plot_curves.py --kind losses --logy --caption "regression --impl both" --out "$TMP/fig/losses.png" \
+    "adam=$TMP/fig_reg.csv" "mnist=$TMP/fig_mn.csv" &&
+  "$PY" tools/plot_curves.py --kind accuracy --out "$TMP/fig/accuracy.png" "mnist=$TMP/fig_mn.json" &&
+  "$PY" tools/plot_curves.py --kind difference --out "$TMP/fig/difference.png" "$TMP/fig_reg.csv" "$TMP/fig_mn.csv" \
+    >"$TMP/fig.log" && cat "$TMP/fig.log" &&
+  for png in losses accuracy difference; do
+    [[ $(head -c 8 "$TMP/fig/$png.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || { echo "$png: not a PNG"; return 1; }
+  done
+}
+check plot_curves_draws_every_figure draws_every_figure
 
 # ---- MNIST: a few steps on the tiny data, both implementations
 for model in mlp cnn; do

@@ -19,9 +19,9 @@
 namespace adaptive_test {
 namespace {
 
-using Make = std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)>;
+using adaptive_test::temp_path;
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name + ".pt"; }
+using Make = std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)>;
 
 std::vector<torch::Tensor> clone_params(const std::vector<torch::Tensor>& params) {
   std::vector<torch::Tensor> out;

@@ -7,6 +7,8 @@
 // reduced in the same order. Also: state memory per rank, empty shards,
 // save/load per rank, schedulers, refusals.
 
+#include "tests/test_support.h"
+
 #include "optim/optim.h"
 #include "optim/gloo_group.h"
 #include "optim/sharded.h"
@@ -219,7 +221,6 @@ TEST(Sharded, NonContiguousParametersAreNotSplit) {
 }
 
 TEST(Sharded, EachRankSavesAndLoadsItsShardAndResumesExactly) {
-  const std::string dir = ::testing::TempDir();
   auto reference = make_params();
   adaptive::Adam unsharded(reference, adaptive::AdamOptions(0.01).amsgrad(true));
   torch::optim::StepLR unsharded_lr(unsharded, 4, 0.5);
@@ -229,7 +230,7 @@ TEST(Sharded, EachRankSavesAndLoadsItsShardAndResumesExactly) {
     unsharded_lr.step();
   }
   run_ranks(2, [&](int rank, Group group) {
-    const std::string path = dir + "/shard" + std::to_string(rank) + ".pt";
+    const std::string path = adaptive_test::temp_path("shard" + std::to_string(rank));
     auto params = make_params();
     double saved_lr = 0;
     {
@@ -259,7 +260,7 @@ TEST(Sharded, EachRankSavesAndLoadsItsShardAndResumesExactly) {
     for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], reference[i])) << rank << " " << i;
 
     // The other rank's file: refused, nothing changed.
-    const std::string other = dir + "/shard" + std::to_string(1 - rank) + ".pt";
+    const std::string other = adaptive_test::temp_path("shard" + std::to_string(1 - rank));
     try {
       torch::load(resumed, other);
       ADD_FAILURE() << "loaded another rank's shard";

@@ -1,5 +1,8 @@
 #include "tests/test_support.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace adaptive_test {
@@ -62,6 +65,10 @@ void set_fused(torch::optim::Optimizer& optimizer, bool fused) {
 std::vector<std::string> devices() { return {"cpu", "cuda"}; }
 
 bool device_available(const std::string& device) { return device == "cpu" || torch::cuda::is_available(); }
+
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "/adaptive-" + std::to_string(::getpid()) + "-" + name + ".pt";
+}
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -48,6 +48,11 @@ void with_adaptive_options(torch::optim::OptimizerOptions& o, F&& f) {
 // "<no error>".
 std::string error_of(const std::function<void()>& f);
 
+// A file path for `name` in the test's temporary folder, unique to this
+// process: CTest runs each case as its own process, several at once, in one
+// folder (Bazel gives each target its own).
+std::string temp_path(const std::string& name);
+
 // Selects the fused CPU driver or the reference (tensor-op) driver in every group.
 void set_fused(torch::optim::Optimizer& optimizer, bool fused);
 

@@ -158,4 +158,7 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+    from adaptive_version import answer_version  # noqa: E402
+    answer_version()
     main()

@@ -134,7 +134,10 @@ def prepare_fashion(out):
 
 
 def main():
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+    from adaptive_version import version_line  # noqa: E402
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=version_line())
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
     parser.add_argument("--only", choices=["mnist", "fashion-mnist"])
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 """Prints one side-by-side table from the examples' --summary JSON files
 (runs made with --impl both): adaptive vs torch::optim."""
 import json
+import os
 import sys
 
 
@@ -32,4 +33,7 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+    from adaptive_version import answer_version  # noqa: E402
+    answer_version()
     main()

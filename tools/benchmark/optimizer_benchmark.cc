@@ -17,6 +17,7 @@
 #include "optim/optim.h"
 
 #include "optim/compat.h"
+#include "optim/version.h"
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -234,6 +235,11 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--version") == 0) {
+      std::printf("optimizer_benchmark (adaptive %s, LibTorch %d.%d.%d)\n", ADAPTIVE_VERSION, TORCH_VERSION_MAJOR,
+                  TORCH_VERSION_MINOR, TORCH_VERSION_PATCH);
+      return 0;
+    }
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else {

@@ -1,6 +1,7 @@
 // A consumer of adaptive: one Adam step on θ = (1, 2) with g = (0.5, −1), lr 0.1.
 // The first Adam step moves each coordinate by lr·g/(|g| + ε): θ = (0.9, 2.1).
-#include "optim/adam.h"
+#include "optim/optim.h"
+#include "optim/version.h"
 
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,6 @@ int main() {
   theta.mutable_grad() = torch::tensor({0.5, -1.0}, torch::kFloat64);
   optimizer.step();
   const double a = theta[0].item<double>(), b = theta[1].item<double>();
-  std::printf("theta after one step: %.9f %.9f\n", a, b);
+  std::printf("adaptive %s: theta after one step: %.9f %.9f\n", ADAPTIVE_VERSION, a, b);
   return std::abs(a - 0.9) < 1e-6 && std::abs(b - 2.1) < 1e-6 ? 0 : 1;
 }
