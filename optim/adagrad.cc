@@ -1,15 +1,10 @@
 #include "optim/adagrad.h"
 
-#include "optim/kernels/dispatch.h"
 #include "optim/rules/adagrad.h"
 
 namespace adaptive {
 
 AdagradOptions::AdagradOptions(double lr) : lr_(lr) {}
-double AdagradOptions::get_lr() const { return lr(); }
-void AdagradOptions::set_lr(const double lr) { this->lr(lr); }
-ADAPTIVE_DEFINE_FIELD_METHODS(AdagradOptions)
-ADAPTIVE_DEFINE_FIELD_METHODS(AdagradParamState)
 
 Adagrad::Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdagradOptions defaults)
     : OptimizerBase(std::move(param_groups), defaults) {
@@ -48,9 +43,9 @@ void Adagrad::init_state(AdagradParamState& state, const torch::Tensor& param, c
   }
 }
 
-namespace {
 template <class S>
-AdagradScalars<S> adagrad_scalars(const AdagradOptions& o, int64_t step, GradientScalars<double> gradient) {
+AdagradScalars<S> Adagrad::scalars(const AdagradOptions& o, const AdagradParamState& state, GradientScalars<double> gradient) {
+  const int64_t step = state.step();
   gradient.weight_decay = o.weight_decay();
   AdagradScalars<S> s;
   s.grad = gradient.as<S>();
@@ -58,15 +53,7 @@ AdagradScalars<S> adagrad_scalars(const AdagradOptions& o, int64_t step, Gradien
   s.eps = static_cast<S>(o.eps());
   return s;
 }
-}  // namespace
-
-void Adagrad::update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
-                     const AdagradOptions& options, GradientScalars<double> gradient, Batch& fused) {
-  state.step(state.step() + 1);
-  const int64_t step = state.step();
-  kernels::run_step<AdagradRule>(
-      options.fused(), param, grad, fused, {&options, step},
-      [&](auto e) { return adagrad_scalars<decltype(e)>(options, step, gradient); }, state.sum());
-}
+template AdagradScalars<float> Adagrad::scalars<float>(const AdagradOptions&, const AdagradParamState&, GradientScalars<double>);
+template AdagradScalars<double> Adagrad::scalars<double>(const AdagradOptions&, const AdagradParamState&, GradientScalars<double>);
 
 }  // namespace adaptive

@@ -7,7 +7,10 @@
 #include "optim/common_options.h"
 #include "optim/fields.h"
 #include "optim/optimizer_base.h"
+#include "optim/options_base.h"
+#include "optim/rules/adagrad.h"
 
+#include <torch/optim/adagrad.h>
 #include <torch/optim/optimizer.h>
 
 #include <tuple>
@@ -17,7 +20,7 @@ namespace adaptive {
 
 /// Options of adaptive::Adagrad: torch::optim::AdagradOptions' options (same names,
 /// defaults and meaning) plus adaptive's own. Fluent: AdagradOptions(lr).eps(1e-6)...
-struct AdagradOptions : public torch::optim::OptimizerCloneableOptions<AdagradOptions> {
+struct AdagradOptions : public OptionsBase<AdagradOptions> {
   /// Options with learning rate `lr`, everything else at its default.
   AdagradOptions(double lr = 1e-2);
   /// Learning rate.
@@ -41,17 +44,11 @@ struct AdagradOptions : public torch::optim::OptimizerCloneableOptions<AdagradOp
                            detail::field("initial_accumulator_value", &O::initial_accumulator_value_),
                            detail::field("eps", &O::eps_), ADAPTIVE_COMMON_FIELDS(O));
   }
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  /// Every option equal.
-  friend bool operator==(const AdagradOptions& lhs, const AdagradOptions& rhs);
-  double get_lr() const override;
-  void set_lr(const double lr) override;
 };
 
 /// Per-parameter state of adaptive::Adagrad, with torch::optim::AdagradParamState's
 /// fields and serialization keys (checkpoints move between the two).
-struct AdagradParamState : public torch::optim::OptimizerCloneableParamState<AdagradParamState> {
+struct AdagradParamState : public ParamStateBase<AdagradParamState> {
   /// Σ: sum of g² (from initial_accumulator_value).
   TORCH_ARG(torch::Tensor, sum);
   /// t: steps taken.
@@ -62,10 +59,6 @@ struct AdagradParamState : public torch::optim::OptimizerCloneableParamState<Ada
     using S = AdagradParamState;
     return std::make_tuple(detail::field("sum", &S::sum_), detail::field("step", &S::step_));
   }
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  /// Every field equal (tensors by value).
-  friend bool operator==(const AdagradParamState& lhs, const AdagradParamState& rhs);
 };
 
 /// adaptive::Adagrad: a drop-in replacement for torch::optim::Adagrad (see the
@@ -75,6 +68,8 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
  public:
   /// The name errors start with.
   static constexpr const char* kName = "adaptive::Adagrad";
+  /// The torch::optim optimizer this one replaces (checkpoints move between them).
+  using Builtin = torch::optim::Adagrad;
 
   /// Like torch::optim::Adagrad, creates the state (Σ) of every parameter here,
   /// each accumulator filled with defaults.initial_accumulator_value().
@@ -88,11 +83,13 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
   static void validate(const AdagradOptions& options);
   /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options);
-  /// The fused jobs of one step.
-  using Batch = kernels::FusedBatch<AdagradScalars, 1>;
-  /// One step of one parameter: on the reference driver now, or queued on `fused`.
-  static void update(const torch::Tensor& param, const torch::Tensor& grad, AdagradParamState& state,
-                     const AdagradOptions& options, GradientScalars<double> gradient, Batch& fused);
+  /// Its update rule (optim/rules/adagrad.h).
+  using Rule = AdagradRule;
+  /// The state tensors the rule takes, in its order (undefined: options that are off).
+  static auto state_tensors(const AdagradParamState& s) { return std::tie(s.sum()); }
+  /// The rule's constants for this step of one parameter (in double, stored as S).
+  template <class S>
+  static AdagradScalars<S> scalars(const AdagradOptions& options, const AdagradParamState& state, GradientScalars<double> gradient);
 };
 
 }  // namespace adaptive

@@ -1,6 +1,5 @@
 #include "optim/adam.h"
 
-#include "optim/kernels/dispatch.h"
 #include "optim/rules/adam.h"
 
 #include <cmath>
@@ -8,10 +7,6 @@
 namespace adaptive {
 
 AdamOptions::AdamOptions(double lr) : lr_(lr) {}
-double AdamOptions::get_lr() const { return lr(); }
-void AdamOptions::set_lr(const double lr) { this->lr(lr); }
-ADAPTIVE_DEFINE_FIELD_METHODS(AdamOptions)
-ADAPTIVE_DEFINE_FIELD_METHODS(AdamParamState)
 
 void Adam::validate(const AdamOptions& o) {
   detail::check_non_negative(kName, "lr", o.lr());
@@ -29,10 +24,9 @@ void Adam::init_state(AdamParamState& state, const torch::Tensor& param, const A
   if (options.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(zeros());
 }
 
-namespace {
-// All per-step constants of one tensor's update, computed in double.
 template <class S>
-AdamScalars<S> adam_scalars(const AdamOptions& o, int64_t step, GradientScalars<double> gradient) {
+AdamScalars<S> Adam::scalars(const AdamOptions& o, const AdamParamState& state, GradientScalars<double> gradient) {
+  const int64_t step = state.step();
   const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
   const double t = static_cast<double>(step);
   const bool decoupled = o.decoupled_weight_decay();
@@ -53,16 +47,7 @@ AdamScalars<S> adam_scalars(const AdamOptions& o, int64_t step, GradientScalars<
   s.amsgrad = o.amsgrad();
   return s;
 }
-}  // namespace
-
-void Adam::update(const torch::Tensor& param, const torch::Tensor& grad, AdamParamState& state,
-                  const AdamOptions& options, GradientScalars<double> gradient, Batch& fused) {
-  state.step(state.step() + 1);
-  const int64_t step = state.step();
-  kernels::run_step<AdamRule>(
-      options.fused(), param, grad, fused, {&options, step},
-      [&](auto e) { return adam_scalars<decltype(e)>(options, step, gradient); }, state.exp_avg(),
-      state.exp_avg_sq(), state.max_exp_avg_sq());
-}
+template AdamScalars<float> Adam::scalars<float>(const AdamOptions&, const AdamParamState&, GradientScalars<double>);
+template AdamScalars<double> Adam::scalars<double>(const AdamOptions&, const AdamParamState&, GradientScalars<double>);
 
 }  // namespace adaptive

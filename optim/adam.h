@@ -12,7 +12,10 @@
 #include "optim/common_options.h"
 #include "optim/fields.h"
 #include "optim/optimizer_base.h"
+#include "optim/options_base.h"
+#include "optim/rules/adam.h"
 
+#include <torch/optim/adam.h>
 #include <torch/optim/optimizer.h>
 
 #include <tuple>
@@ -22,7 +25,7 @@ namespace adaptive {
 
 /// Options of adaptive::Adam: torch::optim::AdamOptions' options (same names,
 /// defaults and meaning) plus adaptive's own. Fluent: AdamOptions(lr).eps(1e-6)...
-struct AdamOptions : public torch::optim::OptimizerCloneableOptions<AdamOptions> {
+struct AdamOptions : public OptionsBase<AdamOptions> {
   /// Options with learning rate `lr`, everything else at its default.
   AdamOptions(double lr = 1e-3);
   /// Learning rate.
@@ -52,17 +55,11 @@ struct AdamOptions : public torch::optim::OptimizerCloneableOptions<AdamOptions>
                            detail::own_field("decoupled_weight_decay", &O::decoupled_weight_decay_),
                            ADAPTIVE_COMMON_FIELDS(O));
   }
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  /// Every option equal.
-  friend bool operator==(const AdamOptions& lhs, const AdamOptions& rhs);
-  double get_lr() const override;
-  void set_lr(const double lr) override;
 };
 
 /// Per-parameter state of adaptive::Adam, with torch::optim::AdamParamState's
 /// fields and serialization keys (checkpoints move between the two).
-struct AdamParamState : public torch::optim::OptimizerCloneableParamState<AdamParamState> {
+struct AdamParamState : public ParamStateBase<AdamParamState> {
   /// t: steps taken.
   TORCH_ARG(int64_t, step) = 0;
   /// m: running mean of g.
@@ -79,10 +76,6 @@ struct AdamParamState : public torch::optim::OptimizerCloneableParamState<AdamPa
                            detail::field("exp_avg_sq", &S::exp_avg_sq_),
                            detail::field("max_exp_avg_sq", &S::max_exp_avg_sq_));
   }
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  /// Every field equal (tensors by value).
-  friend bool operator==(const AdamParamState& lhs, const AdamParamState& rhs);
 };
 
 /// adaptive::Adam: a drop-in replacement for torch::optim::Adam (see the
@@ -92,6 +85,8 @@ class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
  public:
   /// The name errors start with.
   static constexpr const char* kName = "adaptive::Adam";
+  /// The torch::optim optimizer this one replaces (checkpoints move between them).
+  using Builtin = torch::optim::Adam;
 
   /// Optimizes `param_groups`; groups without options use `defaults`.
   explicit Adam(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdamOptions defaults = {})
@@ -105,11 +100,13 @@ class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
   static void validate(const AdamOptions& options);
   /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(AdamParamState& state, const torch::Tensor& param, const AdamOptions& options);
-  /// The fused jobs of one step.
-  using Batch = kernels::FusedBatch<AdamScalars, 3>;
-  /// One step of one parameter: on the reference driver now, or queued on `fused`.
-  static void update(const torch::Tensor& param, const torch::Tensor& grad, AdamParamState& state,
-                     const AdamOptions& options, GradientScalars<double> gradient, Batch& fused);
+  /// Its update rule (optim/rules/adam.h).
+  using Rule = AdamRule;
+  /// The state tensors the rule takes, in its order (undefined: options that are off).
+  static auto state_tensors(const AdamParamState& s) { return std::tie(s.exp_avg(), s.exp_avg_sq(), s.max_exp_avg_sq()); }
+  /// The rule's constants for this step of one parameter (in double, stored as S).
+  template <class S>
+  static AdamScalars<S> scalars(const AdamOptions& options, const AdamParamState& state, GradientScalars<double> gradient);
 };
 
 }  // namespace adaptive

@@ -1,8 +1,7 @@
 #pragma once
-// adaptive: drop-in replacements for torch::optim's Adam, RMSprop and Adagrad,
-// with bias-correction control, in-step gradient clipping, decoupled weight
-// decay and maximize. Include this, or one optimizer's header.
+// adaptive: drop-in replacements for torch::optim's optimizers, with
+// bias-correction control, in-step gradient clipping, decoupled weight decay
+// and maximize. Include this (every optimizer, see optim/optimizers.h), or
+// one optimizer's header.
 
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/rmsprop.h"
+#include "optim/optimizers.h"

@@ -1,18 +1,22 @@
 #pragma once
-// The shell every adaptive optimizer shares; see OptimizerBase.
+// The shell every adaptive optimizer shares; see OptimizerBase. An optimizer
+// (adam.h is the model) supplies only what is its own:
 //
 //   static constexpr const char* kName;                 "adaptive::Adam"
+//   using Rule = AdamRule;                              its update rule (optim/rules/)
 //   static void validate(const Options&);               its own option checks
 //   static void init_state(State&, const Tensor& p, const Options&);
 //       create the state tensors the options need (idempotent)
-//   using Batch = kernels::FusedBatch<...>;              its fused jobs of a step
-//   static void update(const Tensor& p, const Tensor& g, State&, const Options&,
-//                      GradientScalars<double>, Batch&); one step of one tensor:
-//       run now on the reference driver, or queue on the fused one
+//   static auto state_tensors(const State&);            std::tie of the rule's state tensors
+//   template <class S> static Rule::Scalars<S> scalars(const Options&, const State&, GradientScalars<double>);
+//       the rule's constants for the state's step
+//
+// and is listed once in optim/optimizers.h.
 
 #include "optim/clip.h"
 #include "optim/compat.h"
 #include "optim/fields.h"
+#include "optim/kernels/dispatch.h"
 #include "optim/kernels/dtype_support.h"
 #include "optim/kernels/fused_cpu.h"
 #include "optim/options_cast.h"
@@ -57,8 +61,8 @@ Key state_key(const torch::Tensor& param) {
 
 /// The shell every adaptive optimizer shares: checks, closure handling, state
 /// lookup, gradient clipping, save and load. An optimizer derives from it
-/// (CRTP) and supplies only what is its own: `kName`, `validate`,
-/// `init_state`, `Batch` and `update` (see adam.h).
+/// (CRTP) and supplies only what is its own: `kName`, `Rule`, `validate`,
+/// `init_state`, `state_tensors` and `scalars` (see the top of this file).
 template <class Derived, class OptionsT, class StateT>
 class OptimizerBase : public torch::optim::Optimizer {
  public:
@@ -79,13 +83,13 @@ class OptimizerBase : public torch::optim::Optimizer {
     std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
     const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(grads);
     const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads, dropped);
-    typename Derived::Batch fused;
+    kernels::FusedBatch<typename Derived::Rule> fused;
     for (const auto gi : c10::irange(param_groups_.size())) {
       const Options& options = options_at(gi);
       const auto& params = param_groups_[gi].params();
       for (const auto pi : c10::irange(params.size())) {
         if (!grads[gi][pi].defined()) continue;
-        Derived::update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi], fused);
+        update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi], fused);
       }
     }
     fused.run();  // every fused tensor in one parallel pass
@@ -213,6 +217,22 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// \copydoc options_at(size_t)
   const Options& options_at(size_t gi) const {
     return detail::options_as<Options>(param_groups_[gi].options(), Derived::kName, gi);
+  }
+
+  /// One step of one parameter: the step count advances, then the rule runs
+  /// now on the reference driver or is queued on `fused` (kernels/dispatch.h).
+  /// (A template only because Derived is incomplete where this class is.)
+  template <class Batch>
+  static void update(const torch::Tensor& param, const torch::Tensor& grad, State& state, const Options& options,
+                     GradientScalars<double> gradient, Batch& fused) {
+    state.step(state.step() + 1);
+    std::apply(
+        [&](const auto&... tensors) {
+          kernels::run_step<typename Derived::Rule>(
+              options.fused(), param, grad, fused, {&options, state.step()},
+              [&](auto e) { return Derived::template scalars<decltype(e)>(options, state, gradient); }, tensors...);
+        },
+        Derived::state_tensors(state));
   }
 
   /// The state of `param`, created on first use (as the built-ins do).

@@ -1,6 +1,5 @@
 #include "optim/rmsprop.h"
 
-#include "optim/kernels/dispatch.h"
 #include "optim/rules/rmsprop.h"
 
 #include <cmath>
@@ -8,10 +7,6 @@
 namespace adaptive {
 
 RMSpropOptions::RMSpropOptions(double lr) : lr_(lr) {}
-double RMSpropOptions::get_lr() const { return lr(); }
-void RMSpropOptions::set_lr(const double lr) { this->lr(lr); }
-ADAPTIVE_DEFINE_FIELD_METHODS(RMSpropOptions)
-ADAPTIVE_DEFINE_FIELD_METHODS(RMSpropParamState)
 
 void RMSprop::validate(const RMSpropOptions& o) {
   detail::check_non_negative(kName, "lr", o.lr());
@@ -29,9 +24,9 @@ void RMSprop::init_state(RMSpropParamState& state, const torch::Tensor& param, c
   if (options.centered() && !state.grad_avg().defined()) state.grad_avg(zeros());
 }
 
-namespace {
 template <class S>
-RMSpropScalars<S> rmsprop_scalars(const RMSpropOptions& o, int64_t step, GradientScalars<double> gradient) {
+RMSpropScalars<S> RMSprop::scalars(const RMSpropOptions& o, const RMSpropParamState& state, GradientScalars<double> gradient) {
+  const int64_t step = state.step();
   gradient.weight_decay = o.weight_decay();
   RMSpropScalars<S> s;
   s.grad = gradient.as<S>();
@@ -46,16 +41,7 @@ RMSpropScalars<S> rmsprop_scalars(const RMSpropOptions& o, int64_t step, Gradien
   s.centered = o.centered();
   return s;
 }
-}  // namespace
-
-void RMSprop::update(const torch::Tensor& param, const torch::Tensor& grad, RMSpropParamState& state,
-                     const RMSpropOptions& options, GradientScalars<double> gradient, Batch& fused) {
-  state.step(state.step() + 1);
-  const int64_t step = state.step();
-  kernels::run_step<RMSpropRule>(
-      options.fused(), param, grad, fused, {&options, step},
-      [&](auto e) { return rmsprop_scalars<decltype(e)>(options, step, gradient); }, state.square_avg(),
-      state.momentum_buffer(), state.grad_avg());
-}
+template RMSpropScalars<float> RMSprop::scalars<float>(const RMSpropOptions&, const RMSpropParamState&, GradientScalars<double>);
+template RMSpropScalars<double> RMSprop::scalars<double>(const RMSpropOptions&, const RMSpropParamState&, GradientScalars<double>);
 
 }  // namespace adaptive

@@ -10,7 +10,10 @@
 #include "optim/common_options.h"
 #include "optim/fields.h"
 #include "optim/optimizer_base.h"
+#include "optim/options_base.h"
+#include "optim/rules/rmsprop.h"
 
+#include <torch/optim/rmsprop.h>
 #include <torch/optim/optimizer.h>
 
 #include <tuple>
@@ -20,7 +23,7 @@ namespace adaptive {
 
 /// Options of adaptive::RMSprop: torch::optim::RMSpropOptions' options (same names,
 /// defaults and meaning) plus adaptive's own. Fluent: RMSpropOptions(lr).eps(1e-6)...
-struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOptions> {
+struct RMSpropOptions : public OptionsBase<RMSpropOptions> {
   /// Options with learning rate `lr`, everything else at its default.
   RMSpropOptions(double lr = 1e-2);
   /// Learning rate.
@@ -47,17 +50,11 @@ struct RMSpropOptions : public torch::optim::OptimizerCloneableOptions<RMSpropOp
                            detail::field("momentum", &O::momentum_), detail::field("centered", &O::centered_),
                            detail::own_field("bias_correction", &O::bias_correction_), ADAPTIVE_COMMON_FIELDS(O));
   }
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  /// Every option equal.
-  friend bool operator==(const RMSpropOptions& lhs, const RMSpropOptions& rhs);
-  double get_lr() const override;
-  void set_lr(const double lr) override;
 };
 
 /// Per-parameter state of adaptive::RMSprop, with torch::optim::RMSpropParamState's
 /// fields and serialization keys (checkpoints move between the two).
-struct RMSpropParamState : public torch::optim::OptimizerCloneableParamState<RMSpropParamState> {
+struct RMSpropParamState : public ParamStateBase<RMSpropParamState> {
   /// t: steps taken.
   TORCH_ARG(int64_t, step) = 0;
   /// s: running mean of g².
@@ -74,10 +71,6 @@ struct RMSpropParamState : public torch::optim::OptimizerCloneableParamState<RMS
                            detail::field("momentum_buffer", &S::momentum_buffer_),
                            detail::field("grad_avg", &S::grad_avg_));
   }
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  /// Every field equal (tensors by value).
-  friend bool operator==(const RMSpropParamState& lhs, const RMSpropParamState& rhs);
 };
 
 /// adaptive::RMSprop: a drop-in replacement for torch::optim::RMSprop (see the
@@ -87,6 +80,8 @@ class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState>
  public:
   /// The name errors start with.
   static constexpr const char* kName = "adaptive::RMSprop";
+  /// The torch::optim optimizer this one replaces (checkpoints move between them).
+  using Builtin = torch::optim::RMSprop;
 
   /// Optimizes `param_groups`; groups without options use `defaults`.
   explicit RMSprop(std::vector<torch::optim::OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})
@@ -100,11 +95,13 @@ class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState>
   static void validate(const RMSpropOptions& options);
   /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(RMSpropParamState& state, const torch::Tensor& param, const RMSpropOptions& options);
-  /// The fused jobs of one step.
-  using Batch = kernels::FusedBatch<RMSpropScalars, 3>;
-  /// One step of one parameter: on the reference driver now, or queued on `fused`.
-  static void update(const torch::Tensor& param, const torch::Tensor& grad, RMSpropParamState& state,
-                     const RMSpropOptions& options, GradientScalars<double> gradient, Batch& fused);
+  /// Its update rule (optim/rules/rmsprop.h).
+  using Rule = RMSpropRule;
+  /// The state tensors the rule takes, in its order (undefined: options that are off).
+  static auto state_tensors(const RMSpropParamState& s) { return std::tie(s.square_avg(), s.momentum_buffer(), s.grad_avg()); }
+  /// The rule's constants for this step of one parameter (in double, stored as S).
+  template <class S>
+  static RMSpropScalars<S> scalars(const RMSpropOptions& options, const RMSpropParamState& state, GradientScalars<double> gradient);
 };
 
 }  // namespace adaptive

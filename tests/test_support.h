@@ -34,13 +34,14 @@ void train(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>&
 // max |a − b| / max(max |b|, 1e-30) over all tensors (computed in double).
 double max_relative_diff(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
 
-// Calls f(options) with the concrete adaptive options type of `o` (Adam,
-// RMSprop or Adagrad), so tests can set the options all three share.
+// Calls f(options) with the concrete adaptive options type of `o` (any
+// optimizer in optim/optimizers.h), so tests can set the options all share.
 template <class F>
 void with_adaptive_options(torch::optim::OptimizerOptions& o, F&& f) {
-  if (auto* a = dynamic_cast<adaptive::AdamOptions*>(&o)) return f(*a);
-  if (auto* r = dynamic_cast<adaptive::RMSpropOptions*>(&o)) return f(*r);
-  if (auto* g = dynamic_cast<adaptive::AdagradOptions*>(&o)) return f(*g);
+#define ADAPTIVE_TRY_OPTIONS(Class, flag) \
+  if (auto* options = dynamic_cast<adaptive::Class::Options*>(&o)) return f(*options);
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_TRY_OPTIONS)
+#undef ADAPTIVE_TRY_OPTIONS
   throw std::invalid_argument("not an adaptive optimizer's options");
 }
 

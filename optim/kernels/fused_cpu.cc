@@ -11,6 +11,11 @@ namespace adaptive {
 namespace kernels {
 namespace {
 
+// Fixed-size chunks make the reduction order independent of the thread count.
+constexpr int64_t kNormChunk = 1 << 16;
+
+}  // namespace
+
 // Follow ATen: its elementwise kernels run at one capability, and ours must
 // evaluate the same arithmetic (fused multiply-adds or not) to match them.
 // ATen's choice (at::native::get_cpu_capability, not exported) is: the
@@ -27,18 +32,6 @@ bool use_avx2() {
   }();
   return avx2;
 }
-
-// Fixed-size chunks make the reduction order independent of the thread count.
-constexpr int64_t kNormChunk = 1 << 16;
-
-}  // namespace
-
-void run_fused(const std::vector<AdamJob<float>>& j) { use_avx2() ? AVX2::run_adam(j) : DEFAULT::run_adam(j); }
-void run_fused(const std::vector<AdamJob<double>>& j) { use_avx2() ? AVX2::run_adam(j) : DEFAULT::run_adam(j); }
-void run_fused(const std::vector<RMSpropJob<float>>& j) { use_avx2() ? AVX2::run_rmsprop(j) : DEFAULT::run_rmsprop(j); }
-void run_fused(const std::vector<RMSpropJob<double>>& j) { use_avx2() ? AVX2::run_rmsprop(j) : DEFAULT::run_rmsprop(j); }
-void run_fused(const std::vector<AdagradJob<float>>& j) { use_avx2() ? AVX2::run_adagrad(j) : DEFAULT::run_adagrad(j); }
-void run_fused(const std::vector<AdagradJob<double>>& j) { use_avx2() ? AVX2::run_adagrad(j) : DEFAULT::run_adagrad(j); }
 
 bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
                     std::initializer_list<std::reference_wrapper<const at::Tensor>> state) {

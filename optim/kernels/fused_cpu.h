@@ -10,10 +10,10 @@
 //
 // The results equal the reference driver's bit for bit (tests/fused_test.cc):
 // both evaluate ATen's per-element formulas, see rules/elementwise.h.
-
-#include "optim/rules/adagrad.h"
-#include "optim/rules/adam.h"
-#include "optim/rules/rmsprop.h"
+//
+// This header knows no rule: a Rule names its per-step constants
+// (Rule::Scalars<E>) and its state count (Rule::kStates); the kernels of every
+// optimizer in optim/optimizers.h are compiled in fused_cpu_kernels.cc.inc.
 
 #include <ATen/ATen.h>
 
@@ -36,19 +36,30 @@ struct FusedJob {
   int64_t numel = 0;
 };
 
-template <class E>
-using AdamJob = FusedJob<AdamScalars<E>, 3>;
-template <class E>
-using RMSpropJob = FusedJob<RMSpropScalars<E>, 3>;
-template <class E>
-using AdagradJob = FusedJob<AdagradScalars<E>, 1>;
+/// The fused jobs of Rule in element type E.
+template <class Rule, class E>
+using Jobs = std::vector<FusedJob<typename Rule::template Scalars<E>, Rule::kStates>>;
 
-void run_fused(const std::vector<AdamJob<float>>& jobs);
-void run_fused(const std::vector<AdamJob<double>>& jobs);
-void run_fused(const std::vector<RMSpropJob<float>>& jobs);
-void run_fused(const std::vector<RMSpropJob<double>>& jobs);
-void run_fused(const std::vector<AdagradJob<float>>& jobs);
-void run_fused(const std::vector<AdagradJob<double>>& jobs);
+// The fused loop per CPU capability (fused_cpu_impl.h), instantiated for the
+// rule of every optimizer in the list (fused_cpu_kernels.cc.inc).
+namespace AVX2 {
+template <class Rule, class E>
+void run(const Jobs<Rule, E>& jobs);
+}  // namespace AVX2
+namespace DEFAULT {
+template <class Rule, class E>
+void run(const Jobs<Rule, E>& jobs);
+}  // namespace DEFAULT
+
+/// Whether ATen's elementwise kernels run at the AVX2 (or AVX512) capability
+/// here, so that ours must too (fused_cpu.cc).
+bool use_avx2();
+
+/// Runs every job of one step, all in one parallel region.
+template <class Rule, class E>
+void run_fused(const Jobs<Rule, E>& jobs) {
+  use_avx2() ? AVX2::run<Rule, E>(jobs) : DEFAULT::run<Rule, E>(jobs);
+}
 
 // Whether the fused driver can update `param`: see the top of this file.
 // Undefined state tensors (options that are off) are ignored.
@@ -59,9 +70,13 @@ bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
 // accumulated in double in a fixed order: the same result for any thread count.
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
 
-// Collects the fused jobs of one step, per dtype, and runs them together.
-template <template <class> class Scalars, size_t N>
+// Collects the fused jobs of one step of Rule, per dtype, and runs them together.
+template <class Rule>
 class FusedBatch {
+  template <class E>
+  using Scalars = typename Rule::template Scalars<E>;
+  static constexpr size_t N = Rule::kStates;
+
  public:
   // make_scalars(E{}) must return Scalars<E> (called with float or double).
   // Parameters of one group at the same step share their scalars: `key`
@@ -78,8 +93,8 @@ class FusedBatch {
     }
   }
   void run() {
-    if (!f32_.empty()) run_fused(f32_);
-    if (!f64_.empty()) run_fused(f64_);
+    if (!f32_.empty()) run_fused<Rule, float>(f32_);
+    if (!f64_.empty()) run_fused<Rule, double>(f64_);
   }
 
  private:

@@ -5,6 +5,7 @@
 // the same arithmetic. Include only from those files.
 
 #include "optim/kernels/fused_cpu.h"
+#include "optim/rules/elementwise.h"
 
 #include <ATen/Parallel.h>
 
@@ -106,8 +107,8 @@ void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
 #endif
 
 // All jobs in one parallel region, split by element count.
-template <class Rule, class E, class Scalars, size_t N>
-void run(const std::vector<FusedJob<Scalars, N>>& jobs) {
+template <class Rule, class E>
+void run(const Jobs<Rule, E>& jobs) {
   std::vector<int64_t> offsets(jobs.size() + 1, 0);
   for (size_t j = 0; j < jobs.size(); ++j) offsets[j + 1] = offsets[j] + jobs[j].numel;
   at::parallel_for(0, offsets.back(), kGrain, [&](int64_t begin, int64_t end) {

@@ -1,21 +1,16 @@
 #pragma once
-// Entry points of one capability's fused kernels (see fused_cpu_impl.h).
+// Entry points of one capability's fused kernels besides the per-rule loops
+// (declared in fused_cpu.h; see fused_cpu_impl.h).
 
 #include "optim/kernels/fused_cpu.h"
 
-#define ADAPTIVE_DECLARE_FUSED_KERNELS(NS)                                                 \
-  namespace adaptive {                                                                   \
-  namespace kernels {                                                                    \
-  namespace NS {                                                                         \
-  void run_adam(const std::vector<AdamJob<float>>& jobs);                                 \
-  void run_adam(const std::vector<AdamJob<double>>& jobs);                                \
-  void run_rmsprop(const std::vector<RMSpropJob<float>>& jobs);                           \
-  void run_rmsprop(const std::vector<RMSpropJob<double>>& jobs);                          \
-  void run_adagrad(const std::vector<AdagradJob<float>>& jobs);                           \
-  void run_adagrad(const std::vector<AdagradJob<double>>& jobs);                          \
+#define ADAPTIVE_DECLARE_FUSED_KERNELS(NS)                                                          \
+  namespace adaptive {                                                                            \
+  namespace kernels {                                                                             \
+  namespace NS {                                                                                  \
   double sum_of_squares(const void* grad, at::ScalarType dtype, int64_t lo, int64_t hi, double clip); \
-  }                                                                                      \
-  }                                                                                      \
+  }                                                                                               \
+  }                                                                                               \
   }
 
 ADAPTIVE_DECLARE_FUSED_KERNELS(AVX2)

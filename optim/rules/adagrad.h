@@ -19,6 +19,12 @@ struct AdagradScalars {
 
 /// Adagrad's update (the algorithm box above), on tensors or single elements.
 struct AdagradRule {
+  /// Its per-step constants in element type S.
+  template <class S>
+  using Scalars = AdagradScalars<S>;
+  /// How many state tensors apply() takes after the gradient.
+  static constexpr size_t kStates = 1;
+
   /// One step: updates `param` and the accumulator in place.
   template <class T, class S>
   static void apply(const AdagradScalars<S>& s, T& param, const T& grad, T& sum) {

@@ -36,6 +36,12 @@ struct AdamScalars {
 
 /// Adam's update (the algorithm box above), on tensors or single elements.
 struct AdamRule {
+  /// Its per-step constants in element type S.
+  template <class S>
+  using Scalars = AdamScalars<S>;
+  /// How many state tensors apply() takes after the gradient.
+  static constexpr size_t kStates = 3;
+
   /// One step: updates `param` and the state in place.
   template <class T, class S>
   static void apply(const AdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq,

@@ -32,6 +32,12 @@ struct RMSpropScalars {
 
 /// RMSprop's update (the algorithm box above), on tensors or single elements.
 struct RMSpropRule {
+  /// Its per-step constants in element type S.
+  template <class S>
+  using Scalars = RMSpropScalars<S>;
+  /// How many state tensors apply() takes after the gradient.
+  static constexpr size_t kStates = 3;
+
   /// One step: updates `param` and the state in place.
   template <class T, class S>
   static void apply(const RMSpropScalars<S>& s, T& param, const T& grad, T& square_avg, T& momentum_buffer,

@@ -1,0 +1,42 @@
+#pragma once
+// The optimizers adaptive offers, declared once. Everything that must know
+// them all follows from this list: the fused CPU kernels compiled for each
+// rule (kernels/fused_cpu_kernels.cc.inc), the test suites' optimizer lists,
+// the examples' --optimizer choices and the benchmark rows.
+//
+// Adding an optimizer: write its rule (rules/<name>.h), its header and source
+// (<name>.h, <name>.cc: options, state, validate, init_state, state_tensors,
+// scalars; see adam.h), then add its #include and its line below, and its
+// tests. Nothing else is edited: the builds take every optim/*.cc.
+//
+// ADAPTIVE_OPTIMIZERS(X) calls X(Class, flag) once per optimizer:
+//   Class    the class in namespace adaptive (Class::Options, Class::Builtin:
+//            the torch::optim class it replaces, or void)
+//   flag     its name on the examples' command line (--optimizer flag)
+
+#include "optim/adagrad.h"
+#include "optim/adam.h"
+#include "optim/rmsprop.h"
+
+#define ADAPTIVE_OPTIMIZERS(X) \
+  X(Adam, adam)                \
+  X(RMSprop, rmsprop)          \
+  X(Adagrad, adagrad)
+
+#include <tuple>
+
+namespace adaptive {
+namespace detail {
+template <class First, class... Rest>
+struct WithoutFirst {
+  using type = std::tuple<Rest...>;
+};
+}  // namespace detail
+
+#define ADAPTIVE_OPTIMIZER_TYPE(Class, flag) , Class
+/// Every optimizer as a type list, std::tuple<Adam, RMSprop, Adagrad>: for
+/// typed tests and compile-time loops.
+using Optimizers = typename detail::WithoutFirst<void ADAPTIVE_OPTIMIZERS(ADAPTIVE_OPTIMIZER_TYPE)>::type;
+#undef ADAPTIVE_OPTIMIZER_TYPE
+
+}  // namespace adaptive
