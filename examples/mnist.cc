@@ -25,15 +25,9 @@
 #include <cstdio>
 #include <map>
 
-namespace {
-
-const std::map<std::string, double> kDefaultLr = {{"adam", 1e-3}, {"rmsprop", 1e-3}, {"adagrad", 1e-2}};
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  CLI::App app{"Train an MNIST classifier with adaptive and/or torch::optim.\n"
-               "Default lr: adam 1e-3, rmsprop 1e-3, adagrad 1e-2."};
+  CLI::App app{"Train an MNIST classifier with adaptive and/or torch::optim.\nDefault learning rates:\n" +
+               examples::defaults_help(/*regression=*/false)};
   examples::OptimizerFlags flags;
   examples::add_optimizer_flags(app, flags);
   examples::RunFlags run_flags;
@@ -66,7 +60,7 @@ int main(int argc, char** argv) {
     const examples::Distributed dist(distributed_flags);
     if (!dist.is_root()) run_flags.summary = run_flags.csv = run_flags.save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
-    const double lr = flags.lr.value_or(kDefaultLr.at(flags.optimizer));
+    const double lr = flags.lr.value_or(examples::example_defaults(flags.optimizer).mnist_lr);
     const std::string dir = examples::user_path(data_dir);
     auto train_set = examples::IdxDataset(dir, examples::IdxDataset::Split::kTrain);
     const examples::IdxDataset test_set(dir, examples::IdxDataset::Split::kTest);

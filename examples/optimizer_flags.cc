@@ -62,10 +62,40 @@ torch::Device device_of(const RunFlags& flags) {
   return torch::Device(flags.device);
 }
 
+std::vector<std::string> optimizer_names() {
+#define ADAPTIVE_NAME(Class, flag, ...) #flag,
+  return {ADAPTIVE_OPTIMIZERS(ADAPTIVE_NAME)};
+#undef ADAPTIVE_NAME
+}
+
+ExampleDefaults example_defaults(const std::string& optimizer) {
+#define ADAPTIVE_DEFAULTS(Class, flag, regression_lr, regression_steps, mnist_lr) \
+  if (optimizer == #flag) return {regression_lr, regression_steps, mnist_lr};
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULTS)
+#undef ADAPTIVE_DEFAULTS
+  throw std::invalid_argument("unknown --optimizer " + optimizer);
+}
+
+std::string defaults_help(bool regression) {
+  std::string text;
+  for (const auto& name : optimizer_names()) {
+    const ExampleDefaults d = example_defaults(name);
+    char line[96];
+    if (regression) {
+      std::snprintf(line, sizeof(line), "  %s: lr %g, %lld steps\n", name.c_str(), d.regression_lr,
+                    static_cast<long long>(d.regression_steps));
+    } else {
+      std::snprintf(line, sizeof(line), "  %s: lr %g\n", name.c_str(), d.mnist_lr);
+    }
+    text += line;
+  }
+  return text;
+}
+
 void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
-  app.add_option("--optimizer", flags.optimizer, "adam | rmsprop | adagrad")
-      ->check(CLI::IsMember({"adam", "rmsprop", "adagrad"}))
-      ->capture_default_str();
+  std::string choices;
+  for (const auto& name : optimizer_names()) choices += (choices.empty() ? "" : " | ") + name;
+  app.add_option("--optimizer", flags.optimizer, choices)->check(CLI::IsMember(optimizer_names()))->capture_default_str();
   app.add_option("--impl", flags.impl, "adaptive | builtin (torch::optim) | both (side by side, same start)")
       ->check(CLI::IsMember({"adaptive", "builtin", "both"}))
       ->capture_default_str();
@@ -95,14 +125,6 @@ std::vector<std::string> implementations(const OptimizerFlags& flags) {
 }
 
 namespace {
-void require_default_bias_correction(const OptimizerFlags& flags, const char* builtin_has) {
-  if (flags.bias_correction != "default" && flags.bias_correction != builtin_has) {
-    throw std::invalid_argument("--bias-correction " + flags.bias_correction + ": torch::optim::" +
-                                (flags.optimizer == "adam" ? "Adam" : "RMSprop") +
-                                " has no such option (it is always " + builtin_has + "); use --impl adaptive");
-  }
-}
-
 // adaptive's optimizer, whole or sharded over `group`.
 template <class Opt>
 std::unique_ptr<torch::optim::Optimizer> adaptive_optimizer(std::vector<torch::Tensor> params,
@@ -110,6 +132,47 @@ std::unique_ptr<torch::optim::Optimizer> adaptive_optimizer(std::vector<torch::T
                                                             const c10::intrusive_ptr<c10d::ProcessGroup>& group) {
   if (group) return std::make_unique<adaptive::ShardedOptimizer<Opt>>(std::move(params), options, group);
   return std::make_unique<Opt>(std::move(params), options);
+}
+
+// Whether Options has a bias_correction option.
+template <class Options, class = void>
+struct HasBiasCorrection : std::false_type {};
+template <class Options>
+struct HasBiasCorrection<Options, std::void_t<decltype(std::declval<Options&>().bias_correction())>>
+    : std::true_type {};
+
+// Optimizer `Opt` of the list as the flags say: adaptive's or its built-in.
+template <class Opt>
+std::unique_ptr<torch::optim::Optimizer> make(const OptimizerFlags& flags, bool builtin,
+                                              std::vector<torch::Tensor> params, double lr,
+                                              const c10::intrusive_ptr<c10d::ProcessGroup>& shard_over) {
+  using Options = typename Opt::Options;
+  const std::string name = std::string(Opt::kName).substr(std::string("adaptive::").size());
+  const bool given = flags.bias_correction != "default";
+  if constexpr (HasBiasCorrection<Options>::value) {
+    // The option's default is what the built-in always does (Adam: on, RMSprop: off).
+    const bool fixed = Options().bias_correction();
+    if (builtin && given && (flags.bias_correction == "on") != fixed) {
+      throw std::invalid_argument("--bias-correction " + flags.bias_correction + ": torch::optim::" + name +
+                                  " has no such option (it is always " + (fixed ? "on" : "off") +
+                                  "); use --impl adaptive");
+    }
+  } else if (given) {
+    throw std::invalid_argument("--bias-correction: " + name + " has no bias correction");
+  }
+  if (builtin) {
+    if constexpr (std::is_void_v<typename Opt::Builtin>) {
+      throw std::invalid_argument("--impl builtin: LibTorch has no torch::optim::" + name + "; use --impl adaptive");
+    } else {
+      return std::make_unique<typename Opt::Builtin>(params, typename Opt::BuiltinOptions(lr));
+    }
+  }
+  Options options(lr);
+  options.clip_grad_norm(flags.clip_grad_norm).clip_grad_value(flags.clip_grad_value);
+  if constexpr (HasBiasCorrection<Options>::value) {
+    if (given) options.bias_correction(flags.bias_correction == "on");
+  }
+  return adaptive_optimizer<Opt>(std::move(params), options, shard_over);
 }
 }  // namespace
 
@@ -120,39 +183,10 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& fl
   if (builtin && shard_over) {
     throw std::invalid_argument("--shard: torch::optim's optimizers cannot be sharded; use --impl adaptive");
   }
-  if (flags.optimizer == "adam") {
-    if (builtin) {
-      require_default_bias_correction(flags, "on");
-      return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
-    }
-    return adaptive_optimizer<adaptive::Adam>(params,
-                                              adaptive::AdamOptions(lr)
-                                                  .bias_correction(flags.bias_correction != "off")
-                                                  .clip_grad_norm(flags.clip_grad_norm)
-                                                  .clip_grad_value(flags.clip_grad_value),
-                                              shard_over);
-  }
-  if (flags.optimizer == "rmsprop") {
-    if (builtin) {
-      require_default_bias_correction(flags, "off");
-      return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(lr));
-    }
-    return adaptive_optimizer<adaptive::RMSprop>(params,
-                                                 adaptive::RMSpropOptions(lr)
-                                                     .bias_correction(flags.bias_correction == "on")
-                                                     .clip_grad_norm(flags.clip_grad_norm)
-                                                     .clip_grad_value(flags.clip_grad_value),
-                                                 shard_over);
-  }
-  if (flags.optimizer == "adagrad") {
-    if (flags.bias_correction != "default") {
-      throw std::invalid_argument("--bias-correction: Adagrad has no bias correction");
-    }
-    if (builtin) return std::make_unique<torch::optim::Adagrad>(params, torch::optim::AdagradOptions(lr));
-    return adaptive_optimizer<adaptive::Adagrad>(
-        params, adaptive::AdagradOptions(lr).clip_grad_norm(flags.clip_grad_norm).clip_grad_value(flags.clip_grad_value),
-        shard_over);
-  }
+#define ADAPTIVE_MAKE(Class, flag, ...) \
+  if (flags.optimizer == #flag) return make<adaptive::Class>(flags, builtin, std::move(params), lr, shard_over);
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_MAKE)
+#undef ADAPTIVE_MAKE
   throw std::invalid_argument("unknown --optimizer " + flags.optimizer);
 }
 
@@ -173,8 +207,9 @@ bool add_state_bytes(const torch::optim::Optimizer& optimizer, int64_t& bytes) {
 
 int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {
   int64_t bytes = -1;
-  add_state_bytes<adaptive::Adam>(optimizer, bytes) || add_state_bytes<adaptive::RMSprop>(optimizer, bytes) ||
-      add_state_bytes<adaptive::Adagrad>(optimizer, bytes);
+#define ADAPTIVE_STATE_BYTES(Class, ...) add_state_bytes<adaptive::Class>(optimizer, bytes) ||
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_STATE_BYTES) false;
+#undef ADAPTIVE_STATE_BYTES
   return bytes;
 }
 

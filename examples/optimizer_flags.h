@@ -14,8 +14,22 @@
 
 namespace examples {
 
+// The --optimizer names of every optimizer in optim/optimizers.h.
+std::vector<std::string> optimizer_names();
+
+// The examples' defaults for an optimizer, from optim/optimizers.h.
+struct ExampleDefaults {
+  double regression_lr;
+  int64_t regression_steps;
+  double mnist_lr;  // MNIST and TorchScript examples
+};
+ExampleDefaults example_defaults(const std::string& optimizer);
+
+// "  adam: lr 0.2, 1000 steps\n..." (regression) or "  adam: lr 0.001\n..." for --help.
+std::string defaults_help(bool regression);
+
 struct OptimizerFlags {
-  std::string optimizer = "adam";  // adam | rmsprop | adagrad
+  std::string optimizer = "adam";  // any of optimizer_names()
   std::string impl = "adaptive";   // adaptive | builtin | both
   std::optional<double> lr;        // unset: the example's default for the optimizer
   std::string bias_correction = "default";  // on | off | default (Adam on, RMSprop off)

@@ -24,15 +24,6 @@
 
 namespace {
 
-struct Defaults {
-  double lr;
-  int64_t steps;
-};
-// Chosen so that every optimizer converges on the clean data
-// (|w − 3| < 0.01, |b − 5| < 0.05); tests/examples_test.sh checks it.
-const std::map<std::string, Defaults> kDefaults = {
-    {"adam", {0.2, 1000}}, {"rmsprop", {0.01, 1500}}, {"adagrad", {2.0, 1000}}};
-
 struct Data {
   torch::Tensor x, y;
 };
@@ -70,8 +61,8 @@ torch::Tensor loss_of(const Run& run, const Data& part, int64_t total) {
 int main(int argc, char** argv) {
   CLI::App app{
       "Fit y = w*x + b with adaptive and/or torch::optim.\n"
-      "Defaults per optimizer (clean data, converge to |w-3| < 0.01, |b-5| < 0.05):\n"
-      "  adam: lr 0.2, 1000 steps;  rmsprop: lr 0.01, 1500 steps;  adagrad: lr 2, 1000 steps"};
+      "Defaults per optimizer (clean data, converge to |w-3| < 0.01, |b-5| < 0.05):\n" +
+      examples::defaults_help(/*regression=*/true)};
   examples::OptimizerFlags flags;
   examples::add_optimizer_flags(app, flags);
   std::optional<int64_t> steps_flag;
@@ -96,9 +87,9 @@ int main(int argc, char** argv) {
     if (!dist.is_root()) run_flags.summary = run_flags.csv = run_flags.save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
     const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
-    const Defaults defaults = kDefaults.at(flags.optimizer);
-    const double lr = flags.lr.value_or(defaults.lr);
-    const int64_t steps = steps_flag.value_or(defaults.steps);
+    const examples::ExampleDefaults defaults = examples::example_defaults(flags.optimizer);
+    const double lr = flags.lr.value_or(defaults.regression_lr);
+    const int64_t steps = steps_flag.value_or(defaults.regression_steps);
     const Data data = make_data(data_kind, dtype, device);
     std::vector<Run> runs;
     for (const auto& impl : examples::implementations(flags)) {

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
 
   try {
     const torch::Device device = examples::device_of(run_flags);
-    const double lr = flags.lr.value_or(flags.optimizer == "adagrad" ? 1e-2 : 1e-3);
+    const double lr = flags.lr.value_or(examples::example_defaults(flags.optimizer).mnist_lr);
     const std::string dir = examples::user_path(data_dir);
     // The module ships with the runfiles; a path the user gives is theirs.
     const std::string module_file = app.count("--module") ? examples::user_path(module_path) : module_path;

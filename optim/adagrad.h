@@ -70,6 +70,8 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
   static constexpr const char* kName = "adaptive::Adagrad";
   /// The torch::optim optimizer this one replaces (checkpoints move between them).
   using Builtin = torch::optim::Adagrad;
+  /// Its options.
+  using BuiltinOptions = torch::optim::AdagradOptions;
 
   /// Like torch::optim::Adagrad, creates the state (Σ) of every parameter here,
   /// each accumulator filled with defaults.initial_accumulator_value().

@@ -87,6 +87,8 @@ class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
   static constexpr const char* kName = "adaptive::Adam";
   /// The torch::optim optimizer this one replaces (checkpoints move between them).
   using Builtin = torch::optim::Adam;
+  /// Its options.
+  using BuiltinOptions = torch::optim::AdamOptions;
 
   /// Optimizes `param_groups`; groups without options use `defaults`.
   explicit Adam(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdamOptions defaults = {})

@@ -82,6 +82,8 @@ class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState>
   static constexpr const char* kName = "adaptive::RMSprop";
   /// The torch::optim optimizer this one replaces (checkpoints move between them).
   using Builtin = torch::optim::RMSprop;
+  /// Its options.
+  using BuiltinOptions = torch::optim::RMSpropOptions;
 
   /// Optimizes `param_groups`; groups without options use `defaults`.
   explicit RMSprop(std::vector<torch::optim::OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})

@@ -26,7 +26,7 @@ PYEOF
 }
 
 # ---- 1 rank with batch B == 2 ranks with B/2 each (float32)
-for opt in adam rmsprop adagrad; do
+for opt in $(optimizers); do
   check "regression_${opt}_1_vs_2_ranks" bash -c "
     $LAUNCH -n 1 -- $BIN/regression --optimizer $opt --save-params $TMP/reg_${opt}_1.bin &&
     $LAUNCH -n 2 -- $BIN/regression --optimizer $opt --save-params $TMP/reg_${opt}_2.bin &&

@@ -56,7 +56,7 @@ missing_refused_by_mnist() {
 check missing_data_refused_by_mnist missing_refused_by_mnist
 
 # ---- regression: default settings converge, and adaptive == built-in
-for opt in adam rmsprop adagrad; do
+for opt in $(optimizers); do
   check "regression_${opt}_defaults_converge" bash -c "
     '$BIN/regression' --optimizer $opt --summary '$TMP/reg_$opt.json' &&
     $(declare -f json); PY=$PY json '$TMP/reg_$opt.json' 'abs(d[\"w\"] - 3) < 0.01 and abs(d[\"b\"] - 5) < 0.05 and d[\"optimizer\"] == \"$opt\"'"

@@ -38,7 +38,7 @@ double max_relative_diff(const std::vector<torch::Tensor>& a, const std::vector<
 // optimizer in optim/optimizers.h), so tests can set the options all share.
 template <class F>
 void with_adaptive_options(torch::optim::OptimizerOptions& o, F&& f) {
-#define ADAPTIVE_TRY_OPTIONS(Class, flag) \
+#define ADAPTIVE_TRY_OPTIONS(Class, ...) \
   if (auto* options = dynamic_cast<adaptive::Class::Options*>(&o)) return f(*options);
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_TRY_OPTIONS)
 #undef ADAPTIVE_TRY_OPTIONS

@@ -103,15 +103,57 @@ MakeAtenStep fused_adam(bool, bool, double) { return nullptr; }
 MakeAtenStep fused_adagrad() { return nullptr; }
 #endif
 
+// fp32 bytes one default step of Opt moves per parameter element: read the
+// gradient, read and write the parameter and each state tensor the default
+// options create.
+template <class Opt>
+int default_traffic() {
+  typename Opt::State state;
+  const torch::Tensor p = torch::zeros({1});
+  Opt::init_state(state, p, typename Opt::Options());
+  int tensors = 0;
+  std::apply([&](const auto&... t) { ((tensors += t.defined() ? 1 : 0), ...); }, Opt::state_tensors(state));
+  return 4 * (1 + 2 * (1 + tensors));
+}
+
+// The ATen fused step of an optimizer's default options, where ATen has one.
+template <class Opt>
+MakeAtenStep aten_default() {
+  if constexpr (std::is_same_v<Opt, adaptive::Adam>) return fused_adam(false, false, 0);
+  if constexpr (std::is_same_v<Opt, adaptive::Adagrad>) return fused_adagrad();
+  return nullptr;
+}
+
+// Opt with its default options, beside its built-in (none: no row for it).
+template <class Opt>
+Config default_config() {
+  Config c;
+  c.optimizer = std::string(Opt::kName).substr(std::string("adaptive::").size());
+  c.options = "default";
+  c.bytes_per_element = default_traffic<Opt>();
+  if constexpr (!std::is_void_v<typename Opt::Builtin>) {
+    c.builtin = [](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
+      return std::make_unique<typename Opt::Builtin>(p, typename Opt::BuiltinOptions(typename Opt::Options().lr()));
+    };
+  }
+  c.adaptive = [](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
+    return std::make_unique<Opt>(p);
+  };
+  c.aten = aten_default<Opt>();
+  return c;
+}
+
 std::vector<Config> configs() {
   using namespace torch::optim;
   std::vector<Config> c;
   const auto add = [&](std::string opt, std::string options, int bytes, auto builtin, auto ours, bool clip = false,
                        MakeAtenStep aten = nullptr) { c.push_back({opt, options, bytes, builtin, ours, clip, aten}); };
-  // Adam: read p g m v, write p m v = 7 × 4 bytes; amsgrad + v_max read and write.
-  add("Adam", "default", 28, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3)); },
-      [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3)); }, false,
-      fused_adam(false, false, 0));
+  // A "default" row for every optimizer in optim/optimizers.h.
+#define ADAPTIVE_DEFAULT_ROW(Class, ...) c.push_back(default_config<adaptive::Class>());
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULT_ROW)
+#undef ADAPTIVE_DEFAULT_ROW
+  // Options that change the traffic or the work. Adam: read p g m v, write p m v
+  // = 28 bytes; amsgrad + v_max read and write; clipping reads g once more.
   add("Adam", "amsgrad", 36, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3).amsgrad(true)); },
       [](auto p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3).amsgrad(true)); }, false,
       fused_adam(true, false, 0));
@@ -127,17 +169,12 @@ std::vector<Config> configs() {
       },
       false, fused_adam(false, true, 1e-2));
   // RMSprop: read p g s, write p s = 20; centered and momentum add a tensor each (+8).
-  add("RMSprop", "default", 20, [](auto p) { return std::make_unique<RMSprop>(p, RMSpropOptions(1e-3)); },
-      [](auto p) { return std::make_unique<adaptive::RMSprop>(p, adaptive::RMSpropOptions(1e-3)); });
   add("RMSprop", "centered+momentum", 36,
       [](auto p) { return std::make_unique<RMSprop>(p, RMSpropOptions(1e-3).centered(true).momentum(0.9)); },
       [](auto p) {
         return std::make_unique<adaptive::RMSprop>(p, adaptive::RMSpropOptions(1e-3).centered(true).momentum(0.9));
       });
-  // Adagrad: read p g Σ, write p Σ = 20.
-  add("Adagrad", "default", 20, [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions(1e-2)); },
-      [](auto p) { return std::make_unique<adaptive::Adagrad>(p, adaptive::AdagradOptions(1e-2)); }, false,
-      fused_adagrad());
+  // Adagrad: read p g Σ, write p Σ = 20, and g once more for the norm.
   add("Adagrad", "clip_grad_norm", 24, [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions(1e-2)); },
       [](auto p) {
         return std::make_unique<adaptive::Adagrad>(p, adaptive::AdagradOptions(1e-2).clip_grad_norm(1.0));
@@ -261,6 +298,7 @@ int main(int argc, char** argv) {
     for (const auto& s : shapes) {
       for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
         if (impl == Impl::kAtenFused && !c.aten) continue;
+        if (impl == Impl::kBuiltin && !c.builtin) continue;
         const std::string name = c.optimizer + "/" + c.options + "/" + s.name + "/" + impl_name(impl);
         benchmark::RegisterBenchmark(name.c_str(), [c, s, impl](benchmark::State& st) {
           step_benchmark(st, c, s, impl);
@@ -285,9 +323,10 @@ int main(int argc, char** argv) {
       const double f = collector.seconds[base + "/aten_fused"];
       if (a == 0 || b == 0) continue;  // filtered out
       const double floor = static_cast<double>(c.bytes_per_element) * s.tensors * s.numel / bandwidth;
-      std::printf("| %s | %s | %s | %.2f | %s | %.2f | %.2f | %.2fx | %s | %.2f | %s |\n", c.optimizer.c_str(),
-                  c.options.c_str(), s.name.c_str(), b * 1e3, cell(f * 1e3, "%.2f").c_str(), a * 1e3, floor * 1e3,
-                  b / a, cell(f / a, "%.2fx").c_str(), a / floor, cell(f / floor, "%.2f").c_str());
+      std::printf("| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %.2f | %s |\n", c.optimizer.c_str(),
+                  c.options.c_str(), s.name.c_str(), cell(b * 1e3, "%.2f").c_str(), cell(f * 1e3, "%.2f").c_str(),
+                  a * 1e3, floor * 1e3, cell(b / a, "%.2fx").c_str(), cell(f / a, "%.2fx").c_str(), a / floor,
+                  cell(f / floor, "%.2f").c_str());
     }
   }
   rusage usage{};
