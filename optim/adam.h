@@ -78,6 +78,27 @@ struct AdamParamState : public ParamStateBase<AdamParamState> {
   }
 };
 
+namespace detail {
+/// The hyper-parameters Adam's scalars come from (AdamOptions or AdamWOptions).
+struct AdamHyper {
+  double lr;                         ///< learning rate
+  std::tuple<double, double> betas;  ///< (β1, β2)
+  double eps;                        ///< ε
+  double weight_decay;               ///< λ
+  bool amsgrad;                      ///< normalize by max(v)
+  bool bias_correction;              ///< divide by 1 − βᵗ
+  bool decoupled;                    ///< θ ← θ·(1 − lr·λ) instead of the L2 term
+};
+/// Adam's constants for step `step` (shared by Adam and AdamW).
+template <class S>
+AdamScalars<S> adam_scalars(const AdamHyper& hyper, int64_t step, GradientScalars<double> gradient);
+/// Adam's and AdamW's option checks (throws c10::Error naming `name`, the option and the value).
+void check_adam_options(const char* name, double lr, const std::tuple<double, double>& betas, double eps,
+                        double weight_decay);
+/// Adam's state tensors (zeros), max_exp_avg_sq with amsgrad.
+void init_adam_state(AdamParamState& state, const torch::Tensor& param, bool amsgrad);
+}  // namespace detail
+
 /// adaptive::Adam: a drop-in replacement for torch::optim::Adam (see the
 /// file comment for the update). Construct from parameters or param groups;
 /// step(), zero_grad(), save/load and schedulers work as with the built-in.

@@ -21,10 +21,12 @@
 
 #include "optim/adagrad.h"
 #include "optim/adam.h"
+#include "optim/adamw.h"
 #include "optim/rmsprop.h"
 
 #define ADAPTIVE_OPTIMIZERS(X)         \
   X(Adam, adam, 0.2, 1000, 1e-3)       \
+  X(AdamW, adamw, 0.2, 4000, 1e-3)     \
   X(RMSprop, rmsprop, 0.01, 1500, 1e-3) \
   X(Adagrad, adagrad, 2.0, 1000, 1e-2)
 

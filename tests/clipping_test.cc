@@ -23,7 +23,7 @@ void set_clipping(torch::optim::OptimizerOptions& o, double max_norm, double max
 }
 
 ParityCase two_group_case(const std::string& optimizer) {
-  for (auto cases : {adam_cases(), rmsprop_cases(), adagrad_cases()})
+  for (auto cases : {adam_cases(), adamw_cases(), rmsprop_cases(), adagrad_cases()})
     for (const auto& c : cases)
       if (c.optimizer == optimizer && c.group_count == 2) return c;
   throw std::runtime_error("no two-group case for " + optimizer);
@@ -70,7 +70,9 @@ TEST_P(ClipParity, MatchesBuiltinWithClipUtilities) {
 
 std::vector<ClipParam> clip_params() {
   std::vector<ClipParam> out;
-  for (std::string opt : {"Adam", "RMSprop", "Adagrad"})
+#define ADAPTIVE_CLASS_NAME(Class, ...) #Class,
+  for (std::string opt : {ADAPTIVE_OPTIMIZERS(ADAPTIVE_CLASS_NAME)})  // every optimizer of optim/optimizers.h
+#undef ADAPTIVE_CLASS_NAME
     for (auto dtype : {torch::kFloat64, torch::kFloat32})
       for (bool fused : {false, true}) {
         out.push_back({opt, dtype, 0.05, 0, fused});     // norm only

@@ -42,6 +42,11 @@ ParityCase adam_case(const std::string& name, std::vector<AdamConfig> configs) {
       "Adam", name, configs);
 }
 
+ParityCase adamw_case(const std::string& name, std::vector<AdamWConfig> configs) {
+  return make_case<torch::optim::AdamW, torch::optim::AdamWOptions, adaptive::AdamW, adaptive::AdamWOptions>(
+      "AdamW", name, configs);
+}
+
 ParityCase rmsprop_case(const std::string& name, std::vector<RMSpropConfig> configs) {
   return make_case<torch::optim::RMSprop, torch::optim::RMSpropOptions, adaptive::RMSprop, adaptive::RMSpropOptions>(
       "RMSprop", name, configs);
@@ -79,6 +84,21 @@ std::vector<ParityCase> adam_cases() {
   w1.decoupled = w2.decoupled = true;
   w1.weight_decay = 0.3, w2.weight_decay = 0.0, w2.eps = 1e-4;
   cases.push_back(adam_case("AdamW_groups", {w1, w2}));
+  return cases;
+}
+
+std::vector<ParityCase> adamw_cases() {
+  std::vector<ParityCase> cases;
+  for (bool amsgrad : {false, true})
+    for (double wd : {1e-2, 0.0, 0.2})
+      for (double eps : {1e-8, 1e-3}) {
+        AdamWConfig k;
+        k.amsgrad = amsgrad, k.weight_decay = wd, k.eps = eps;
+        cases.push_back(adamw_case("amsgrad" + std::to_string(amsgrad) + "_wd" + fmt(wd) + "_eps" + fmt(eps), {k}));
+      }
+  AdamWConfig a, b;
+  b.lr = 1e-2, b.weight_decay = 0.3, b.beta1 = 0.8, b.amsgrad = true;
+  cases.push_back(adamw_case("groups_default_and_strong_decay", {a, b}));
   return cases;
 }
 

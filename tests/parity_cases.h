@@ -27,6 +27,15 @@ struct AdamConfig {
   }
 };
 
+struct AdamWConfig {
+  double lr = 5e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
+  bool amsgrad = false;
+  template <class O>
+  O to() const {
+    return O(lr).betas(std::make_tuple(beta1, beta2)).eps(eps).weight_decay(weight_decay).amsgrad(amsgrad);
+  }
+};
+
 struct RMSpropConfig {
   double lr = 2e-3, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
   bool centered = false;
@@ -67,6 +76,7 @@ struct ParityCase {
 };
 
 std::vector<ParityCase> adam_cases();
+std::vector<ParityCase> adamw_cases();
 std::vector<ParityCase> rmsprop_cases();
 std::vector<ParityCase> adagrad_cases();
 

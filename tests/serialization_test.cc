@@ -64,6 +64,7 @@ Make maker(Options options) {
 struct ResumeCase {
   std::string name;
   Make make;
+  Make defaults;  // the same optimizer with default options: load must restore them
 };
 
 class Resume : public ::testing::TestWithParam<ResumeCase> {};
@@ -71,28 +72,33 @@ class Resume : public ::testing::TestWithParam<ResumeCase> {};
 TEST_P(Resume, IsBitIdenticalToAnUninterruptedRun) {
   // The resumed optimizer starts from default options: load must restore them.
   const ResumeCase& c = GetParam();
-  Make defaults;
-  if (c.name.rfind("Adam", 0) == 0) defaults = maker<adaptive::Adam>(adaptive::AdamOptions());
-  if (c.name.rfind("RMSprop", 0) == 0) defaults = maker<adaptive::RMSprop>(adaptive::RMSpropOptions());
-  if (c.name.rfind("Adagrad", 0) == 0) defaults = maker<adaptive::Adagrad>(adaptive::AdagradOptions());
-  EXPECT_EQ(interrupted_vs_straight(c.make, defaults, 37, 120), 0.0);
+  EXPECT_EQ(interrupted_vs_straight(c.make, c.defaults, 37, 120), 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     StatefulOptions, Resume,
     ::testing::Values(
-        ResumeCase{"Adam_amsgrad_clip", maker<adaptive::Adam>(adaptive::AdamOptions(5e-3).amsgrad(true).clip_grad_norm(0.1))},
+        ResumeCase{"Adam_amsgrad_clip", maker<adaptive::Adam>(adaptive::AdamOptions(5e-3).amsgrad(true).clip_grad_norm(0.1)),
+                   maker<adaptive::Adam>(adaptive::AdamOptions())},
         ResumeCase{"Adam_no_bias_correction_value_clip",
-                   maker<adaptive::Adam>(adaptive::AdamOptions(1e-3).bias_correction(false).clip_grad_value(0.02))},
+                   maker<adaptive::Adam>(adaptive::AdamOptions(1e-3).bias_correction(false).clip_grad_value(0.02)),
+                   maker<adaptive::Adam>(adaptive::AdamOptions())},
         ResumeCase{"AdamW_maximize_off", maker<adaptive::Adam>(
-                                             adaptive::AdamOptions(5e-3).decoupled_weight_decay(true).weight_decay(0.1))},
+                                             adaptive::AdamOptions(5e-3).decoupled_weight_decay(true).weight_decay(0.1)),
+                   maker<adaptive::Adam>(adaptive::AdamOptions())},
         ResumeCase{"RMSprop_centered_momentum_bias_correction",
                    maker<adaptive::RMSprop>(
-                       adaptive::RMSpropOptions(1e-3).centered(true).momentum(0.9).bias_correction(true))},
-        ResumeCase{"RMSprop_clip", maker<adaptive::RMSprop>(adaptive::RMSpropOptions(2e-3).clip_grad_norm(0.05))},
+                       adaptive::RMSpropOptions(1e-3).centered(true).momentum(0.9).bias_correction(true)),
+                   maker<adaptive::RMSprop>(adaptive::RMSpropOptions())},
+        ResumeCase{"RMSprop_clip", maker<adaptive::RMSprop>(adaptive::RMSpropOptions(2e-3).clip_grad_norm(0.05)),
+                   maker<adaptive::RMSprop>(adaptive::RMSpropOptions())},
+        ResumeCase{"AdamWClass_amsgrad_clip",
+                   maker<adaptive::AdamW>(adaptive::AdamWOptions(5e-3).amsgrad(true).clip_grad_norm(0.1)),
+                   maker<adaptive::AdamW>(adaptive::AdamWOptions())},
         ResumeCase{"Adagrad_lr_decay_init",
                    maker<adaptive::Adagrad>(
-                       adaptive::AdagradOptions(5e-2).lr_decay(0.01).initial_accumulator_value(0.1).weight_decay(0.01))}),
+                       adaptive::AdagradOptions(5e-2).lr_decay(0.01).initial_accumulator_value(0.1).weight_decay(0.01)),
+                   maker<adaptive::Adagrad>(adaptive::AdagradOptions())}),
     [](const auto& info) { return info.param.name; });
 
 // Switching a running job from torch::optim to adaptive (and back) keeps its state.
@@ -105,6 +111,13 @@ TEST(Interop, BuiltinCheckpointLoadsIntoAdaptive) {
 TEST(Interop, AdaptiveCheckpointLoadsIntoBuiltin) {
   const auto builtin = maker<torch::optim::RMSprop>(torch::optim::RMSpropOptions(2e-3).centered(true).momentum(0.5));
   const auto ours = maker<adaptive::RMSprop>(adaptive::RMSpropOptions(2e-3).centered(true).momentum(0.5));
+  EXPECT_EQ(interrupted_vs_straight(ours, builtin, 40, 100), 0.0);
+}
+
+TEST(Interop, AdamWCheckpointsMoveBothWays) {
+  const auto builtin = maker<torch::optim::AdamW>(torch::optim::AdamWOptions(5e-3).amsgrad(true).weight_decay(0.1));
+  const auto ours = maker<adaptive::AdamW>(adaptive::AdamWOptions(5e-3).amsgrad(true).weight_decay(0.1));
+  EXPECT_EQ(interrupted_vs_straight(builtin, ours, 40, 100), 0.0);
   EXPECT_EQ(interrupted_vs_straight(ours, builtin, 40, 100), 0.0);
 }
 

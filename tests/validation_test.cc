@@ -45,6 +45,8 @@ std::vector<BadOption> bad_options() {
   const auto adam = [&](std::string l, std::string e, AdamOptions o) { v.push_back(bad<adaptive::Adam>(l, e, o)); };
   const auto rms = [&](std::string l, std::string e, RMSpropOptions o) { v.push_back(bad<adaptive::RMSprop>(l, e, o)); };
   const auto ada = [&](std::string l, std::string e, AdagradOptions o) { v.push_back(bad<adaptive::Adagrad>(l, e, o)); };
+  using adaptive::AdamWOptions;
+  const auto adamw = [&](std::string l, std::string e, AdamWOptions o) { v.push_back(bad<adaptive::AdamW>(l, e, o)); };
 
   adam("Adam_lr_negative", "adaptive::Adam: invalid lr = -0.1", AdamOptions(-0.1));
   adam("Adam_lr_nan", "invalid lr = nan", AdamOptions(kNaN));
@@ -58,6 +60,13 @@ std::vector<BadOption> bad_options() {
   adam("Adam_clip_grad_norm_negative", "adaptive::Adam: invalid clip_grad_norm = -1", AdamOptions().clip_grad_norm(-1));
   adam("Adam_clip_grad_norm_nan", "invalid clip_grad_norm = nan", AdamOptions().clip_grad_norm(kNaN));
   adam("Adam_clip_grad_value_negative", "invalid clip_grad_value = -2", AdamOptions().clip_grad_value(-2));
+
+  adamw("AdamW_lr_negative", "adaptive::AdamW: invalid lr = -0.1", AdamWOptions(-0.1));
+  adamw("AdamW_beta0_one", "adaptive::AdamW: invalid betas[0] = 1 (expected a number in [0, 1))",
+        AdamWOptions().betas(std::make_tuple(1.0, 0.9)));
+  adamw("AdamW_weight_decay_nan", "adaptive::AdamW: invalid weight_decay = nan", AdamWOptions().weight_decay(kNaN));
+  adamw("AdamW_clip_grad_value_negative", "adaptive::AdamW: invalid clip_grad_value = -2",
+        AdamWOptions().clip_grad_value(-2));
 
   rms("RMSprop_lr_negative", "adaptive::RMSprop: invalid lr = -1", RMSpropOptions(-1));
   rms("RMSprop_eps_negative", "invalid eps = -1", RMSpropOptions().eps(-1));
@@ -93,6 +102,18 @@ TEST_P(InvalidOption, IsRefusedByAddParamGroup) {
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidOption, ::testing::ValuesIn(bad_options()),
                          [](const auto& info) { return info.param.label; });
+
+// A namespace change keeps the hyper-parameters: the defaults are the built-in's.
+TEST(Defaults, AdamWsAreTheBuiltinsOwn) {
+  const adaptive::AdamWOptions ours;
+  const torch::optim::AdamWOptions builtin;
+  EXPECT_EQ(ours.lr(), builtin.lr());
+  EXPECT_EQ(ours.betas(), builtin.betas());
+  EXPECT_EQ(ours.eps(), builtin.eps());
+  EXPECT_EQ(ours.weight_decay(), builtin.weight_decay());
+  EXPECT_EQ(ours.weight_decay(), 1e-2);
+  EXPECT_EQ(ours.amsgrad(), builtin.amsgrad());
+}
 
 TEST(ValidOptions, BoundaryValuesAreAccepted) {
   EXPECT_NO_THROW(adaptive::Adam(params(), AdamOptions(0).eps(0).betas(std::make_tuple(0.0, 0.0))));
