@@ -150,14 +150,3 @@ bool fields_equal(const C& a, const C& b) {
 
 }  // namespace detail
 }  // namespace adaptive
-
-// Defines serialize(InputArchive&), serialize(OutputArchive&) and operator==
-// for an options or state class from its fields() list.
-#define ADAPTIVE_DEFINE_FIELD_METHODS(Class)                                               \
-  void Class::serialize(torch::serialize::InputArchive& archive) {                         \
-    ::adaptive::detail::read_fields(*this, archive);                                       \
-  }                                                                                        \
-  void Class::serialize(torch::serialize::OutputArchive& archive) const {                  \
-    ::adaptive::detail::write_fields(*this, archive);                                      \
-  }                                                                                        \
-  bool operator==(const Class& lhs, const Class& rhs) { return ::adaptive::detail::fields_equal(lhs, rhs); }
