@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <type_traits>
 
 namespace examples {
 
@@ -70,7 +71,9 @@ std::vector<std::string> optimizer_names() {
 
 ExampleDefaults example_defaults(const std::string& optimizer) {
 #define ADAPTIVE_DEFAULTS(Class, flag, regression_lr, regression_steps, mnist_lr) \
-  if (optimizer == #flag) return {regression_lr, regression_steps, mnist_lr};
+  if (optimizer == #flag) {                                                        \
+    return {regression_lr, regression_steps, mnist_lr, !std::is_void_v<adaptive::Class::Builtin>}; \
+  }
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULTS)
 #undef ADAPTIVE_DEFAULTS
   throw std::invalid_argument("unknown --optimizer " + optimizer);
@@ -82,12 +85,12 @@ std::string defaults_help(bool regression) {
     const ExampleDefaults d = example_defaults(name);
     char line[96];
     if (regression) {
-      std::snprintf(line, sizeof(line), "  %s: lr %g, %lld steps\n", name.c_str(), d.regression_lr,
+      std::snprintf(line, sizeof(line), "  %s: lr %g, %lld steps", name.c_str(), d.regression_lr,
                     static_cast<long long>(d.regression_steps));
     } else {
-      std::snprintf(line, sizeof(line), "  %s: lr %g\n", name.c_str(), d.mnist_lr);
+      std::snprintf(line, sizeof(line), "  %s: lr %g", name.c_str(), d.mnist_lr);
     }
-    text += line;
+    text += line + std::string(d.has_builtin ? "" : " (adaptive only)") + "\n";
   }
   return text;
 }

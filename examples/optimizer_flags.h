@@ -22,10 +22,12 @@ struct ExampleDefaults {
   double regression_lr;
   int64_t regression_steps;
   double mnist_lr;  // MNIST and TorchScript examples
+  bool has_builtin;  // torch::optim has it (--impl builtin and both work)
 };
 ExampleDefaults example_defaults(const std::string& optimizer);
 
-// "  adam: lr 0.2, 1000 steps\n..." (regression) or "  adam: lr 0.001\n..." for --help.
+// "  adam: lr 0.2, 1000 steps\n..." (regression) or "  adam: lr 0.001\n..." for --help;
+// optimizers LibTorch lacks are marked "(adaptive only)".
 std::string defaults_help(bool regression);
 
 struct OptimizerFlags {

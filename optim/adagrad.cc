@@ -35,6 +35,12 @@ void Adagrad::validate(const AdagradOptions& o) {
   detail::check_non_negative(kName, "eps", o.eps());
 }
 
+void Adagrad::check_sparse(const AdagradOptions& o, const std::string& where) {
+  TORCH_CHECK(o.weight_decay() == 0, kName, ": weight_decay = ", o.weight_decay(), " cannot be used with the sparse ",
+              "gradient of ", where, " (neither torch::optim::Adagrad nor torch.optim.Adagrad define it); nothing ",
+              "was updated");
+}
+
 // At construction `options` are the defaults (see above); for a group added
 // later, its own options (the built-ins have no state for those and fail).
 void Adagrad::init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options) {

@@ -1,5 +1,6 @@
 #pragma once
-// adaptive::Adagrad: a drop-in for torch::optim::Adagrad (dense gradients).
+// adaptive::Adagrad: a drop-in for torch::optim::Adagrad, sparse gradients
+// (torch::nn::Embedding with sparse(true)) included.
 //
 // Update for step t (the algorithm box is optim/rules/adagrad.h):
 //   Σ ← Σ + g²,   θ ← θ − lr_t · g / (√Σ + ε),   lr_t = lr / (1 + (t − 1)·lr_decay)
@@ -13,6 +14,7 @@
 #include <torch/optim/adagrad.h>
 #include <torch/optim/optimizer.h>
 
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -83,6 +85,11 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
 
   /// Checks Adagrad's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const AdagradOptions& options);
+  /// Takes sparse gradients, as the built-in (Rule::apply_sparse).
+  static constexpr bool kSparseGradients = true;
+  /// Refuses options that sparse gradients cannot have (weight_decay, as the
+  /// built-in); `where` names the parameter.
+  static void check_sparse(const AdagradOptions& options, const std::string& where);
   /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options);
   /// Its update rule (optim/rules/adagrad.h).

@@ -111,13 +111,9 @@ class Adam : public OptimizerBase<Adam, AdamOptions, AdamParamState> {
   /// Its options.
   using BuiltinOptions = torch::optim::AdamOptions;
 
-  /// Optimizes `param_groups`; groups without options use `defaults`.
-  explicit Adam(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdamOptions defaults = {})
-      : OptimizerBase(std::move(param_groups), defaults) {}
-  /// Optimizes `params` as one group with `defaults`.
-  explicit Adam(std::vector<torch::Tensor> params, AdamOptions defaults = {})
-      : Adam(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
-             defaults) {}
+  /// From param groups (those without options use the defaults) or one list
+  /// of parameters, as the built-in: OptimizerBase's constructors.
+  using OptimizerBase::OptimizerBase;
 
   /// Checks Adam's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const AdamOptions& options);

@@ -69,13 +69,9 @@ class AdamW : public OptimizerBase<AdamW, AdamWOptions, AdamParamState> {
   /// Its options.
   using BuiltinOptions = torch::optim::AdamWOptions;
 
-  /// Optimizes `param_groups`; groups without options use `defaults`.
-  explicit AdamW(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdamWOptions defaults = {})
-      : OptimizerBase(std::move(param_groups), defaults) {}
-  /// Optimizes `params` as one group with `defaults`.
-  explicit AdamW(std::vector<torch::Tensor> params, AdamWOptions defaults = {})
-      : AdamW(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
-              defaults) {}
+  /// From param groups (those without options use the defaults) or one list
+  /// of parameters, as the built-in: OptimizerBase's constructors.
+  using OptimizerBase::OptimizerBase;
 
   /// Checks AdamW's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const AdamWOptions& options);

@@ -7,6 +7,8 @@
 //   static void validate(const Options&);               its own option checks
 //   static void init_state(State&, const Tensor& p, const Options&);
 //       create the state tensors the options need (idempotent)
+//   optionally keeps_state and begin_step (see below), for an optimizer
+//       whose state has no step count or exists only for some options (SGD)
 //   static auto state_tensors(const State&);            std::tie of the rule's state tensors
 //   template <class S> static Rule::Scalars<S> scalars(const Options&, const State&, GradientScalars<double>);
 //       the rule's constants for the state's step
@@ -70,6 +72,11 @@ class OptimizerBase : public torch::optim::Optimizer {
   using State = StateT;                                 ///< e.g. AdamParamState
   using ParamGroup = torch::optim::OptimizerParamGroup;  ///< as in torch::optim
 
+  /// Whether the optimizer takes sparse gradients (default: no, a clear
+  /// error). One that does (Adagrad) defines check_sparse(options, where),
+  /// which refuses options sparse gradients cannot have, and Rule::apply_sparse.
+  static constexpr bool kSparseGradients = false;
+
   /// Runs `closure` (with grad enabled) if given, then updates every parameter
   /// that has a gradient. Everything is checked before anything is written: on
   /// an error no parameter or state has changed.
@@ -89,7 +96,12 @@ class OptimizerBase : public torch::optim::Optimizer {
       const auto& params = param_groups_[gi].params();
       for (const auto pi : c10::irange(params.size())) {
         if (!grads[gi][pi].defined()) continue;
-        update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi], fused);
+        if (Derived::keeps_state(options)) {
+          update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi], fused);
+        } else {
+          State none;  // this step needs no state and leaves none, as the built-in
+          update(params[pi], grads[gi][pi], none, options, gradient[gi], fused);
+        }
       }
     }
     fused.run();  // every fused tensor in one parallel pass
@@ -199,9 +211,10 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// before anything changes.
   void load(torch::serialize::InputArchive& archive) override;
 
- protected:
-  /// Checks `defaults` and adds each group (add_param_group).
-  OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults)
+  /// Optimizes `param_groups`; groups without options use `defaults`. Checks
+  /// `defaults` and adds each group (add_param_group). Optimizers inherit
+  /// both constructors (using OptimizerBase::OptimizerBase).
+  explicit OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults = {})
       : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)) {
     size_t param_count = 0;
     for (const auto& group : param_groups) param_count += group.params().size();
@@ -210,6 +223,11 @@ class OptimizerBase : public torch::optim::Optimizer {
     check_options(defaults);
     for (const auto& group : param_groups) add_param_group(group);
   }
+  /// Optimizes `params` as one group with `defaults`.
+  explicit OptimizerBase(std::vector<torch::Tensor> params, const Options& defaults = {})
+      : OptimizerBase(std::vector<ParamGroup>{ParamGroup(std::move(params))}, defaults) {}
+
+ protected:
 
   /// Group `gi`'s options with their concrete type; a c10::Error naming the
   /// group and both types when they are of another (options_cast.h).
@@ -225,14 +243,34 @@ class OptimizerBase : public torch::optim::Optimizer {
   template <class Batch>
   static void update(const torch::Tensor& param, const torch::Tensor& grad, State& state, const Options& options,
                      GradientScalars<double> gradient, Batch& fused) {
-    state.step(state.step() + 1);
+    const int64_t key = Derived::begin_step(state, param, options);
+    if constexpr (Derived::kSparseGradients) {
+      if (grad.is_sparse()) {  // coalesced by checked_gradients; tensor ops only
+        const auto scalars = Derived::template scalars<double>(options, state, gradient);
+        std::apply([&](const auto&... tensors) { Derived::Rule::apply_sparse(scalars, param, grad, tensors...); },
+                   Derived::state_tensors(state));
+        return;
+      }
+    }
     std::apply(
         [&](const auto&... tensors) {
           kernels::run_step<typename Derived::Rule>(
-              options.fused(), param, grad, fused, {&options, state.step()},
+              options.fused(), param, grad, fused, {&options, key},
               [&](auto e) { return Derived::template scalars<decltype(e)>(options, state, gradient); }, tensors...);
         },
         Derived::state_tensors(state));
+  }
+
+  /// Whether parameters under `options` keep state between steps. Always,
+  /// unless an optimizer says otherwise (SGD: only with momentum).
+  static bool keeps_state(const Options&) { return true; }
+
+  /// Starts one step of a parameter: advances the step count. Returns what
+  /// tells this step's scalars apart among a group's parameters (the step).
+  /// An optimizer without a step count (SGD) defines its own.
+  static int64_t begin_step(State& state, const torch::Tensor&, const Options&) {
+    state.step(state.step() + 1);
+    return state.step();
   }
 
   /// The state of `param`, created on first use (as the built-ins do).
@@ -288,8 +326,8 @@ class OptimizerBase : public torch::optim::Optimizer {
         const torch::Tensor& g = p.grad();
         grads[gi].push_back(g);
         if (!g.defined()) continue;
-        TORCH_CHECK(!g.is_sparse(), Derived::kName, " does not support sparse gradients (parameter ", pi,
-                    " of group ", gi, ")");
+        TORCH_CHECK(!g.is_sparse() || Derived::kSparseGradients, Derived::kName,
+                    " does not support sparse gradients (parameter ", pi, " of group ", gi, ")");
         TORCH_CHECK(g.sizes() == p.sizes(), Derived::kName, ": gradient of parameter ", pi, " of group ", gi,
                     " has shape ", g.sizes(), " but the parameter has shape ", p.sizes());
         TORCH_CHECK(g.scalar_type() == p.scalar_type() && g.device() == p.device(), Derived::kName,
@@ -299,10 +337,20 @@ class OptimizerBase : public torch::optim::Optimizer {
         TORCH_CHECK(unsupported.empty(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
                     p.scalar_type(), ", which this LibTorch cannot update on ", p.device().type(), " (", unsupported,
                     "); nothing was updated: use float32 or float64 parameters there");
+        if constexpr (Derived::kSparseGradients) {
+          if (g.is_sparse()) {
+            Derived::check_sparse(options_at(gi), "parameter " + std::to_string(pi) + " of group " + std::to_string(gi));
+            grads[gi].back() = g.coalesce();  // the update reads each entry once
+          }
+        }
       }
     }
     return grads;
   }
+
+  // The values a gradient holds: a dense one itself, a sparse (coalesced)
+  // one its values, each entry once; finiteness and norms read these.
+  static torch::Tensor stored_values(const torch::Tensor& g) { return g.is_sparse() ? g._values() : g; }
 
   // A group with skip_nonfinite and a NaN or ±inf gradient takes no step:
   // its gradients are dropped here, before clipping, so that it is left
@@ -314,11 +362,11 @@ class OptimizerBase : public torch::optim::Optimizer {
       if (!options_at(gi).skip_nonfinite()) continue;
       bool finite = true;
       for (const auto& g : grads[gi]) {
-        if (g.defined() && !at::isfinite(g).all().item().toBool()) finite = false;
+        if (g.defined() && !at::isfinite(stored_values(g)).all().item().toBool()) finite = false;
       }
       if (finite) continue;
       for (auto& g : grads[gi]) {
-        if (g.defined()) dropped.push_back(std::move(g));
+        if (g.defined()) dropped.push_back(stored_values(g));
         g = torch::Tensor();
       }
       ++skipped_steps_;
@@ -339,7 +387,7 @@ class OptimizerBase : public torch::optim::Optimizer {
       clip_norm = clip_norm || o.clip_grad_norm() > 0;
       for (const auto& g : grads[gi]) {
         if (!g.defined()) continue;
-        flat.push_back(g);
+        flat.push_back(stored_values(g));
         clip_values.push_back(o.clip_grad_value());
       }
     }

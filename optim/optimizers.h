@@ -19,16 +19,24 @@
 //            tests/examples_test.sh: learning rate and steps on y = 3x + 5
 //            (|w − 3| < 0.01, |b − 5| < 0.05), learning rate on MNIST
 
+#include "optim/adadelta.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/adamw.h"
+#include "optim/nadam.h"
+#include "optim/radam.h"
 #include "optim/rmsprop.h"
+#include "optim/sgd.h"
 
 #define ADAPTIVE_OPTIMIZERS(X)         \
   X(Adam, adam, 0.2, 1000, 1e-3)       \
   X(AdamW, adamw, 0.2, 4000, 1e-3)     \
   X(RMSprop, rmsprop, 0.01, 1500, 1e-3) \
-  X(Adagrad, adagrad, 2.0, 1000, 1e-2)
+  X(Adagrad, adagrad, 2.0, 1000, 1e-2)  \
+  X(SGD, sgd, 0.01, 3000, 0.05)         \
+  X(NAdam, nadam, 0.2, 1000, 2e-3)       \
+  X(RAdam, radam, 0.05, 4000, 1e-3)      \
+  X(Adadelta, adadelta, 0.1, 10000, 1.0)
 
 #include <tuple>
 

@@ -85,13 +85,9 @@ class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions, RMSpropParamState>
   /// Its options.
   using BuiltinOptions = torch::optim::RMSpropOptions;
 
-  /// Optimizes `param_groups`; groups without options use `defaults`.
-  explicit RMSprop(std::vector<torch::optim::OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})
-      : OptimizerBase(std::move(param_groups), defaults) {}
-  /// Optimizes `params` as one group with `defaults`.
-  explicit RMSprop(std::vector<torch::Tensor> params, RMSpropOptions defaults = {})
-      : RMSprop(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
-                defaults) {}
+  /// From param groups (those without options use the defaults) or one list
+  /// of parameters, as the built-in: OptimizerBase's constructors.
+  using OptimizerBase::OptimizerBase;
 
   /// Checks RMSprop's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const RMSpropOptions& options);

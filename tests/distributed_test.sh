@@ -27,9 +27,14 @@ PYEOF
 
 # ---- 1 rank with batch B == 2 ranks with B/2 each (float32)
 for opt in $(optimizers); do
+  # Adadelta does not settle on y = 3x + 5: it circles the optimum (loss 1e-3
+  # to 1e-2 at 10k or 20k steps), so where its last step lands follows the
+  # rounding of the gradient sums (1.6e-3 apart at 10k steps). Its first 500
+  # steps, before that, are compared instead.
+  steps=(); [[ $opt == adadelta ]] && steps=(--steps 500)
   check "regression_${opt}_1_vs_2_ranks" bash -c "
-    $LAUNCH -n 1 -- $BIN/regression --optimizer $opt --save-params $TMP/reg_${opt}_1.bin &&
-    $LAUNCH -n 2 -- $BIN/regression --optimizer $opt --save-params $TMP/reg_${opt}_2.bin &&
+    $LAUNCH -n 1 -- $BIN/regression --optimizer $opt ${steps[*]} --save-params $TMP/reg_${opt}_1.bin &&
+    $LAUNCH -n 2 -- $BIN/regression --optimizer $opt ${steps[*]} --save-params $TMP/reg_${opt}_2.bin &&
     $(declare -f close); PY=$PY close $TMP/reg_${opt}_1.bin $TMP/reg_${opt}_2.bin max 1e-5"
   # Norm clipping across ranks: the gradients are summed first, so the norm is the global one.
   # RMSprop's first steps are ±lr·g/√((1−α)·g²) = ±10·lr for any g ≠ 0, so a
@@ -47,7 +52,8 @@ for opt in $(optimizers); do
       --summary $TMP/sh_${opt}.json &&
     $(declare -f close); PY=$PY close $TMP/mn_${opt}_2.bin $TMP/sh_${opt}.bin max 0 &&
     $(declare -f json); PY=$PY json $TMP/sh_${opt}.json \
-      'd[\"sharded\"] and abs(d[\"optimizer_state_bytes_rank0\"] / d[\"optimizer_state_bytes_all_ranks\"] - 0.5) < 0.001'"
+      'd[\"sharded\"] and (abs(d[\"optimizer_state_bytes_rank0\"] / d[\"optimizer_state_bytes_all_ranks\"] - 0.5) < 0.001 if d[\"optimizer_state_bytes_all_ranks\"] else d[\"optimizer_state_bytes_rank0\"] == 0 and \"$opt\" == \"sgd\")'"
+  # (SGD without momentum, the examples' default, keeps no state at all.)
 done
 
 # ---- checkpoints: rank 0 writes one file (unsharded), every rank its shard (sharded)

@@ -28,6 +28,8 @@ check() {  # check NAME COMMAND...: runs the command, records pass or fail
 # The --optimizer names of every optimizer in optim/optimizers.h (the
 # regression's --help lists them with their defaults): the suites loop over these.
 optimizers() { "$BIN/regression" --help | sed -n 's/^  \([a-z0-9_]*\): lr .*/\1/p'; }
+# Those torch::optim has too (the others are marked "(adaptive only)").
+optimizers_with_builtin() { "$BIN/regression" --help | grep -v '(adaptive only)' | sed -n 's/^  \([a-z0-9_]*\): lr .*/\1/p'; }
 
 json() {  # json FILE PYTHON-EXPRESSION-ON-d: exits 0 when the expression holds
   "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); ok=($2); print(d); sys.exit(0 if ok else 1)" "$1"

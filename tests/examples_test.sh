@@ -60,6 +60,12 @@ for opt in $(optimizers); do
   check "regression_${opt}_defaults_converge" bash -c "
     '$BIN/regression' --optimizer $opt --summary '$TMP/reg_$opt.json' &&
     $(declare -f json); PY=$PY json '$TMP/reg_$opt.json' 'abs(d[\"w\"] - 3) < 0.01 and abs(d[\"b\"] - 5) < 0.05 and d[\"optimizer\"] == \"$opt\"'"
+  if ! optimizers_with_builtin | grep -qx "$opt"; then
+    check "regression_${opt}_both_is_a_clear_error" bash -c "
+      ! '$BIN/regression' --optimizer $opt --impl both > '$TMP/nb_$opt.out' 2>&1 &&
+      grep -q 'LibTorch has no torch::optim::' '$TMP/nb_$opt.out'"
+    continue
+  fi
   check "regression_${opt}_both_identical" bash -c "
     '$BIN/regression' --optimizer $opt --impl both --steps 300 --clip-grad-value 50 --csv '$TMP/reg_$opt.csv' --summary '$TMP/regb_$opt.json' &&
     [[ \$(wc -l < '$TMP/reg_$opt.csv') -eq 601 ]] &&

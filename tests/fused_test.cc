@@ -44,40 +44,87 @@ O with_common(O o, RandomCase& r) {
   return o.clip_grad_value(r.coin() ? r.pick({0.01, 1.0, 1e30}) : 0.0).maximize(r.coin());
 }
 
+// One kind per optimizer of optim/optimizers.h, in its order.
+enum Kind { kAdam, kAdamW, kRMSprop, kAdagrad, kSGD, kNAdam, kRAdam, kAdadelta, kKinds };
+
+// Random options of every option the kind has.
+std::unique_ptr<torch::optim::OptimizerOptions> random_options(int kind, RandomCase& r) {
+  const auto betas = [&] { return std::make_tuple(r.pick({0.0, 0.9}), r.pick({0.5, 0.9, 0.999})); };
+  const auto boxed = [&](auto o) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+    return std::make_unique<decltype(o)>(with_common(o, r));
+  };
+  switch (kind) {
+    case kAdam:
+      return boxed(adaptive::AdamOptions(r.pick({1e-3, 0.1}))
+                       .betas(betas())
+                       .eps(r.pick({1e-8, 0.0, 1e-3}))
+                       .weight_decay(r.pick({0.0, 0.1}))
+                       .amsgrad(r.coin())
+                       .bias_correction(r.coin())
+                       .decoupled_weight_decay(r.coin()));
+    case kAdamW:
+      return boxed(adaptive::AdamWOptions(r.pick({1e-3, 0.1}))
+                       .betas(betas())
+                       .eps(r.pick({1e-8, 1e-3}))
+                       .weight_decay(r.pick({0.0, 1e-2, 0.1}))
+                       .amsgrad(r.coin()));
+    case kRMSprop:
+      return boxed(adaptive::RMSpropOptions(r.pick({1e-3, 0.1}))
+                       .alpha(r.pick({0.0, 0.9, 0.99}))
+                       .eps(r.pick({1e-8, 0.0}))
+                       .weight_decay(r.pick({0.0, 0.1}))
+                       .momentum(r.pick({0.0, 0.9}))
+                       .centered(r.coin())
+                       .bias_correction(r.coin()));
+    case kAdagrad:
+      return boxed(adaptive::AdagradOptions(r.pick({1e-2, 1.0}))
+                       .lr_decay(r.pick({0.0, 0.1}))
+                       .weight_decay(r.pick({0.0, 0.1}))
+                       .initial_accumulator_value(r.pick({0.0, 0.5}))
+                       .eps(r.pick({1e-10, 0.0})));
+    case kSGD: {
+      const double momentum = r.pick({0.0, 0.9}), dampening = r.pick({0.0, 0.5});
+      return boxed(adaptive::SGDOptions(r.pick({1e-2, 0.5}))
+                       .momentum(momentum)
+                       .dampening(dampening)
+                       .weight_decay(r.pick({0.0, 0.1}))
+                       .nesterov(momentum > 0 && dampening == 0 && r.coin()));
+    }
+    case kNAdam:
+      return boxed(adaptive::NAdamOptions(r.pick({2e-3, 0.1}))
+                       .betas(betas())
+                       .eps(r.pick({1e-8, 1e-3}))
+                       .weight_decay(r.pick({0.0, 0.1}))
+                       .momentum_decay(r.pick({4e-3, 0.0, 0.5}))
+                       .decoupled_weight_decay(r.coin()));
+    case kRAdam:
+      return boxed(adaptive::RAdamOptions(r.pick({1e-3, 0.1}))
+                       .betas(betas())
+                       .eps(r.pick({1e-8, 1e-3}))
+                       .weight_decay(r.pick({0.0, 0.1}))
+                       .decoupled_weight_decay(r.coin()));
+    default:
+      return boxed(adaptive::AdadeltaOptions(r.pick({1.0, 0.1}))
+                       .rho(r.pick({0.9, 0.0, 1.0}))
+                       .eps(r.pick({1e-6, 1e-3}))
+                       .weight_decay(r.pick({0.0, 0.1})));
+  }
+}
+
 std::unique_ptr<torch::optim::Optimizer> random_optimizer(int kind, RandomCase& r,
                                                           const std::vector<std::vector<torch::Tensor>>& groups) {
   std::vector<torch::optim::OptimizerParamGroup> pg;
-  for (const auto& params : groups) {
-    if (kind == 0) {
-      auto o = adaptive::AdamOptions(r.pick({1e-3, 0.1}))
-                   .betas(std::make_tuple(r.pick({0.0, 0.9}), r.pick({0.5, 0.999})))
-                   .eps(r.pick({1e-8, 0.0, 1e-3}))
-                   .weight_decay(r.pick({0.0, 0.1}))
-                   .amsgrad(r.coin())
-                   .bias_correction(r.coin())
-                   .decoupled_weight_decay(r.coin());
-      pg.emplace_back(params, std::make_unique<adaptive::AdamOptions>(with_common(o, r)));
-    } else if (kind == 1) {
-      auto o = adaptive::RMSpropOptions(r.pick({1e-3, 0.1}))
-                   .alpha(r.pick({0.0, 0.9, 0.99}))
-                   .eps(r.pick({1e-8, 0.0}))
-                   .weight_decay(r.pick({0.0, 0.1}))
-                   .momentum(r.pick({0.0, 0.9}))
-                   .centered(r.coin())
-                   .bias_correction(r.coin());
-      pg.emplace_back(params, std::make_unique<adaptive::RMSpropOptions>(with_common(o, r)));
-    } else {
-      auto o = adaptive::AdagradOptions(r.pick({1e-2, 1.0}))
-                   .lr_decay(r.pick({0.0, 0.1}))
-                   .weight_decay(r.pick({0.0, 0.1}))
-                   .initial_accumulator_value(r.pick({0.0, 0.5}))
-                   .eps(r.pick({1e-10, 0.0}));
-      pg.emplace_back(params, std::make_unique<adaptive::AdagradOptions>(with_common(o, r)));
-    }
-  }
-  if (kind == 0) return std::make_unique<adaptive::Adam>(pg);
-  if (kind == 1) return std::make_unique<adaptive::RMSprop>(pg);
-  return std::make_unique<adaptive::Adagrad>(pg);
+  for (const auto& params : groups) pg.emplace_back(params, random_options(kind, r));
+  int k = 0;
+#define ADAPTIVE_MAKE_KIND(Class, ...) \
+  if (kind == k++) return std::make_unique<adaptive::Class>(pg);
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_MAKE_KIND)
+#undef ADAPTIVE_MAKE_KIND
+  throw std::invalid_argument("no optimizer kind " + std::to_string(kind));
+}
+
+TEST(FusedVsReference, EveryOptimizerOfTheListHasAKind) {
+  EXPECT_EQ(std::tuple_size_v<adaptive::Optimizers>, static_cast<size_t>(kKinds));
 }
 
 constexpr int kCases = 1000;
@@ -86,7 +133,7 @@ TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
   int compared_elements = 0;
   for (int c = 0; c < kCases; ++c) {
     RandomCase r(1000 + c);
-    const int kind = static_cast<int>(r.rng() % 3);
+    const int kind = static_cast<int>(r.rng() % kKinds);
     const auto dtype = r.coin() ? torch::kFloat32 : torch::kFloat64;
     const int n_groups = 1 + static_cast<int>(r.rng() % 3);
     std::vector<std::vector<torch::Tensor>> init(n_groups);
@@ -110,7 +157,9 @@ TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
     auto fused = random_optimizer(kind, r1, fused_params);
     auto reference = random_optimizer(kind, r2, reference_params);
     set_fused(*reference, false);
-    for (int step = 0; step < 3; ++step) {
+    // RAdam rectifies from about step 6 on (with β2 = 0.999): both branches.
+    const int steps = kind == kRAdam ? 8 : 3;
+    for (int step = 0; step < steps; ++step) {
       for (size_t gi = 0; gi < init.size(); ++gi) {
         for (size_t pi = 0; pi < init[gi].size(); ++pi) {
           const double scale = r.pick({1.0, 1e-30, 1e30, 0.0, 1e-3});
@@ -161,9 +210,10 @@ torch::Tensor in_layout(int layout, const torch::Tensor& values) {  // values: 2
 
 double last_norm(const torch::optim::Optimizer& opt) {
   c10::optional<double> norm;
-  if (auto* a = dynamic_cast<const adaptive::Adam*>(&opt)) norm = a->last_grad_norm();
-  if (auto* r = dynamic_cast<const adaptive::RMSprop*>(&opt)) norm = r->last_grad_norm();
-  if (auto* g = dynamic_cast<const adaptive::Adagrad*>(&opt)) norm = g->last_grad_norm();
+#define ADAPTIVE_LAST_NORM(Class, ...) \
+  if (auto* o = dynamic_cast<const adaptive::Class*>(&opt)) norm = o->last_grad_norm();
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_LAST_NORM)
+#undef ADAPTIVE_LAST_NORM
   return norm.value_or(-1);
 }
 
@@ -177,7 +227,7 @@ TEST(Randomized, OptionsDtypesLayoutsAndMistakes) {
   int mistakes = 0, exact = 0;
   for (int c = 0; c < kRandomCases; ++c) {
     RandomCase r(50000 + c);
-    const int kind = static_cast<int>(r.rng() % 3), layout = static_cast<int>(r.rng() % 5);
+    const int kind = static_cast<int>(r.rng() % kKinds), layout = static_cast<int>(r.rng() % 5);
     const auto dtype = dtypes[r.rng() % dtypes.size()];
     const bool clip_norm = r.coin(), skip = r.coin(), fused = r.coin();
     torch::manual_seed(c);
@@ -338,17 +388,18 @@ TEST(FusedStep, AllocatesNoTensorMemoryAfterTheFirstStep) {
   adaptive::Adam adam(params, adaptive::AdamOptions().amsgrad(true).clip_grad_norm(1.0).clip_grad_value(0.5));
   adaptive::RMSprop rmsprop(params, adaptive::RMSpropOptions().centered(true).momentum(0.9).clip_grad_norm(1.0));
   adaptive::Adagrad adagrad(params, adaptive::AdagradOptions().lr_decay(0.1));
-  adam.step();  // first steps create the state
-  rmsprop.step();
-  adagrad.step();
+  adaptive::SGD sgd(params, adaptive::SGDOptions().momentum(0.9).nesterov(true));
+  adaptive::NAdam nadam(params, adaptive::NAdamOptions().decoupled_weight_decay(true).weight_decay(0.1));
+  adaptive::RAdam radam(params, adaptive::RAdamOptions().weight_decay(0.1));
+  adaptive::Adadelta adadelta(params, adaptive::AdadeltaOptions().clip_grad_norm(1.0));
+  std::vector<torch::optim::Optimizer*> all = {&adam, &rmsprop, &adagrad, &sgd, &nadam, &radam, &adadelta};
+  for (auto* opt : all) opt->step();  // first steps create the state
 
   c10::Allocator* base = c10::GetCPUAllocator();
   CountingAllocator counting(base);
   c10::SetCPUAllocator(&counting, /*priority=*/100);
-  for (int i = 0; i < 5; ++i) {
-    adam.step();
-    rmsprop.step();
-    adagrad.step();
+  for (int i = 0; i < 8; ++i) {  // RAdam's rectified steps included
+    for (auto* opt : all) opt->step();
   }
   const int64_t fused_allocations = counting.count.load();
   set_fused(adam, false);

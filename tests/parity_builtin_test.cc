@@ -75,7 +75,7 @@ TEST_P(BuiltinParity, MatchesBuiltinAfter200Steps) {
 
 std::vector<Param> all_params() {
   std::vector<Param> out;
-  for (auto cases : {adam_cases(), adamw_cases(), rmsprop_cases(), adagrad_cases()})
+  for (auto cases : {adam_cases(), adamw_cases(), rmsprop_cases(), adagrad_cases(), sgd_cases()})
     for (const auto& c : cases)
       for (auto dtype : {torch::kFloat64, torch::kFloat32})
         for (const auto& device : devices())

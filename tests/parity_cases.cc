@@ -57,6 +57,11 @@ ParityCase adagrad_case(const std::string& name, std::vector<AdagradConfig> conf
       "Adagrad", name, configs);
 }
 
+ParityCase sgd_case(const std::string& name, std::vector<SGDConfig> configs) {
+  return make_case<torch::optim::SGD, torch::optim::SGDOptions, adaptive::SGD, adaptive::SGDOptions>("SGD", name,
+                                                                                                    configs);
+}
+
 }  // namespace
 
 std::vector<ParityCase> adam_cases() {
@@ -139,6 +144,26 @@ std::vector<ParityCase> adagrad_cases() {
   a.initial_accumulator_value = 0.1, b.initial_accumulator_value = 0.5;
   b.lr = 0.1, b.lr_decay = 0.05, b.weight_decay = 0.02;
   cases.push_back(adagrad_case("groups_plain_and_decayed", {a, b}));
+  return cases;
+}
+
+std::vector<ParityCase> sgd_cases() {
+  std::vector<ParityCase> cases;
+  for (double momentum : {0.0, 0.9})
+    for (double dampening : {0.0, 0.3})
+      for (double wd : {0.0, 0.05})
+        for (bool nesterov : {false, true}) {
+          if (nesterov && (momentum == 0 || dampening != 0)) continue;  // refused by both
+          SGDConfig k;
+          k.momentum = momentum, k.dampening = dampening, k.weight_decay = wd, k.nesterov = nesterov;
+          cases.push_back(sgd_case("mom" + fmt(momentum) + "_damp" + fmt(dampening) + "_wd" + fmt(wd) + "_nesterov" +
+                                       std::to_string(nesterov),
+                                   {k}));
+        }
+  // A group without momentum (no state) beside one with Nesterov momentum.
+  SGDConfig a, b;
+  b.lr = 5e-2, b.momentum = 0.5, b.nesterov = true, b.weight_decay = 0.02;
+  cases.push_back(sgd_case("groups_plain_and_nesterov", {a, b}));
   return cases;
 }
 

@@ -54,6 +54,15 @@ struct AdagradConfig {
   }
 };
 
+struct SGDConfig {
+  double lr = 2e-2, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+  template <class O>
+  O to() const {
+    return O(lr).momentum(momentum).dampening(dampening).weight_decay(weight_decay).nesterov(nesterov);
+  }
+};
+
 using OptimizerPtr = std::unique_ptr<torch::optim::Optimizer>;
 using Factory = std::function<OptimizerPtr(const std::vector<std::vector<torch::Tensor>>& groups)>;
 
@@ -69,7 +78,7 @@ OptimizerPtr build(const std::vector<std::vector<torch::Tensor>>& groups, const 
 }
 
 struct ParityCase {
-  std::string optimizer;  // "Adam", "RMSprop", "Adagrad"
+  std::string optimizer;  // "Adam", "AdamW", "RMSprop", "Adagrad", "SGD"
   std::string name;       // unique, test-name safe
   size_t group_count = 1;  // 1: one group; 2: {W1, b1, unused} and {W2, b2}
   Factory builtin, ours;
@@ -79,5 +88,6 @@ std::vector<ParityCase> adam_cases();
 std::vector<ParityCase> adamw_cases();
 std::vector<ParityCase> rmsprop_cases();
 std::vector<ParityCase> adagrad_cases();
+std::vector<ParityCase> sgd_cases();
 
 }  // namespace adaptive_test

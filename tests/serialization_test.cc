@@ -95,6 +95,24 @@ INSTANTIATE_TEST_SUITE_P(
         ResumeCase{"AdamWClass_amsgrad_clip",
                    maker<adaptive::AdamW>(adaptive::AdamWOptions(5e-3).amsgrad(true).clip_grad_norm(0.1)),
                    maker<adaptive::AdamW>(adaptive::AdamWOptions())},
+        ResumeCase{"SGD_nesterov_clip",
+                   maker<adaptive::SGD>(adaptive::SGDOptions(2e-2).momentum(0.9).nesterov(true).clip_grad_norm(0.1)),
+                   maker<adaptive::SGD>(adaptive::SGDOptions())},
+        ResumeCase{"SGD_dampening_weight_decay",
+                   maker<adaptive::SGD>(adaptive::SGDOptions(2e-2).momentum(0.5).dampening(0.2).weight_decay(0.01)),
+                   maker<adaptive::SGD>(adaptive::SGDOptions())},
+        ResumeCase{"SGD_without_momentum_no_state", maker<adaptive::SGD>(adaptive::SGDOptions(2e-2)),
+                   maker<adaptive::SGD>(adaptive::SGDOptions(0.5).momentum(0.9))},
+        ResumeCase{"NAdam_decoupled_momentum_decay",
+                   maker<adaptive::NAdam>(
+                       adaptive::NAdamOptions(5e-3).momentum_decay(0.01).decoupled_weight_decay(true).weight_decay(0.1)),
+                   maker<adaptive::NAdam>(adaptive::NAdamOptions())},
+        ResumeCase{"RAdam_weight_decay_clip",
+                   maker<adaptive::RAdam>(adaptive::RAdamOptions(5e-3).weight_decay(0.05).clip_grad_norm(0.1)),
+                   maker<adaptive::RAdam>(adaptive::RAdamOptions())},
+        ResumeCase{"Adadelta_rho_maximize_off",
+                   maker<adaptive::Adadelta>(adaptive::AdadeltaOptions(0.5).rho(0.95).eps(1e-4)),
+                   maker<adaptive::Adadelta>(adaptive::AdadeltaOptions())},
         ResumeCase{"Adagrad_lr_decay_init",
                    maker<adaptive::Adagrad>(
                        adaptive::AdagradOptions(5e-2).lr_decay(0.01).initial_accumulator_value(0.1).weight_decay(0.01)),
@@ -117,6 +135,13 @@ TEST(Interop, AdaptiveCheckpointLoadsIntoBuiltin) {
 TEST(Interop, AdamWCheckpointsMoveBothWays) {
   const auto builtin = maker<torch::optim::AdamW>(torch::optim::AdamWOptions(5e-3).amsgrad(true).weight_decay(0.1));
   const auto ours = maker<adaptive::AdamW>(adaptive::AdamWOptions(5e-3).amsgrad(true).weight_decay(0.1));
+  EXPECT_EQ(interrupted_vs_straight(builtin, ours, 40, 100), 0.0);
+  EXPECT_EQ(interrupted_vs_straight(ours, builtin, 40, 100), 0.0);
+}
+
+TEST(Interop, SGDCheckpointsMoveBothWays) {
+  const auto builtin = maker<torch::optim::SGD>(torch::optim::SGDOptions(2e-2).momentum(0.9).dampening(0.1));
+  const auto ours = maker<adaptive::SGD>(adaptive::SGDOptions(2e-2).momentum(0.9).dampening(0.1));
   EXPECT_EQ(interrupted_vs_straight(builtin, ours, 40, 100), 0.0);
   EXPECT_EQ(interrupted_vs_straight(ours, builtin, 40, 100), 0.0);
 }

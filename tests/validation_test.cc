@@ -68,6 +68,45 @@ std::vector<BadOption> bad_options() {
   adamw("AdamW_clip_grad_value_negative", "adaptive::AdamW: invalid clip_grad_value = -2",
         AdamWOptions().clip_grad_value(-2));
 
+  using adaptive::SGDOptions;
+  const auto sgd = [&](std::string l, std::string e, SGDOptions o) { v.push_back(bad<adaptive::SGD>(l, e, o)); };
+  sgd("SGD_lr_negative", "adaptive::SGD: invalid lr = -0.1", SGDOptions(-0.1));
+  sgd("SGD_momentum_negative", "adaptive::SGD: invalid momentum = -0.9", SGDOptions().momentum(-0.9));
+  sgd("SGD_dampening_above_one", "adaptive::SGD: invalid dampening = 1.5 (expected a number in [0, 1])",
+      SGDOptions().dampening(1.5));
+  sgd("SGD_weight_decay_nan", "adaptive::SGD: invalid weight_decay = nan", SGDOptions().weight_decay(kNaN));
+  sgd("SGD_nesterov_without_momentum",
+      "adaptive::SGD: invalid nesterov = true with momentum = 0 and dampening = 0 (Nesterov momentum needs momentum > "
+      "0 and dampening = 0)",
+      SGDOptions().nesterov(true));
+  sgd("SGD_nesterov_with_dampening", "invalid nesterov = true with momentum = 0.9 and dampening = 0.1",
+      SGDOptions().momentum(0.9).dampening(0.1).nesterov(true));
+  sgd("SGD_clip_grad_norm_negative", "adaptive::SGD: invalid clip_grad_norm = -1", SGDOptions().clip_grad_norm(-1));
+
+  using adaptive::AdadeltaOptions;
+  using adaptive::NAdamOptions;
+  using adaptive::RAdamOptions;
+  const auto nadam = [&](std::string l, std::string e, NAdamOptions o) { v.push_back(bad<adaptive::NAdam>(l, e, o)); };
+  const auto radam = [&](std::string l, std::string e, RAdamOptions o) { v.push_back(bad<adaptive::RAdam>(l, e, o)); };
+  const auto adadelta = [&](std::string l, std::string e, AdadeltaOptions o) {
+    v.push_back(bad<adaptive::Adadelta>(l, e, o));
+  };
+  nadam("NAdam_lr_negative", "adaptive::NAdam: invalid lr = -0.1", NAdamOptions(-0.1));
+  nadam("NAdam_beta1_one", "adaptive::NAdam: invalid betas[1] = 1 (expected a number in [0, 1))",
+        NAdamOptions().betas(std::make_tuple(0.9, 1.0)));
+  nadam("NAdam_momentum_decay_negative", "adaptive::NAdam: invalid momentum_decay = -0.004",
+        NAdamOptions().momentum_decay(-4e-3));
+  nadam("NAdam_eps_nan", "adaptive::NAdam: invalid eps = nan", NAdamOptions().eps(kNaN));
+  radam("RAdam_lr_inf", "adaptive::RAdam: invalid lr = inf", RAdamOptions(kInf));
+  radam("RAdam_beta0_negative", "adaptive::RAdam: invalid betas[0] = -0.5", RAdamOptions().betas(std::make_tuple(-0.5, 0.9)));
+  radam("RAdam_weight_decay_negative", "adaptive::RAdam: invalid weight_decay = -1", RAdamOptions().weight_decay(-1));
+  adadelta("Adadelta_lr_negative", "adaptive::Adadelta: invalid lr = -1", AdadeltaOptions(-1));
+  adadelta("Adadelta_rho_above_one", "adaptive::Adadelta: invalid rho = 1.5 (expected a number in [0, 1])",
+           AdadeltaOptions().rho(1.5));
+  adadelta("Adadelta_eps_negative", "adaptive::Adadelta: invalid eps = -1e-06", AdadeltaOptions().eps(-1e-6));
+  adadelta("Adadelta_clip_grad_value_nan", "adaptive::Adadelta: invalid clip_grad_value = nan",
+           AdadeltaOptions().clip_grad_value(kNaN));
+
   rms("RMSprop_lr_negative", "adaptive::RMSprop: invalid lr = -1", RMSpropOptions(-1));
   rms("RMSprop_eps_negative", "invalid eps = -1", RMSpropOptions().eps(-1));
   rms("RMSprop_momentum_negative", "invalid momentum = -0.9", RMSpropOptions().momentum(-0.9));
@@ -115,10 +154,63 @@ TEST(Defaults, AdamWsAreTheBuiltinsOwn) {
   EXPECT_EQ(ours.amsgrad(), builtin.amsgrad());
 }
 
+TEST(Defaults, SGDsAreTheBuiltinsOwn) {
+  const adaptive::SGDOptions ours;
+  const torch::optim::SGDOptions builtin(ours.lr());  // the built-in has no default lr (torch.optim's is 1e-3)
+  EXPECT_EQ(ours.lr(), 1e-3);
+  EXPECT_EQ(ours.momentum(), builtin.momentum());
+  EXPECT_EQ(ours.dampening(), builtin.dampening());
+  EXPECT_EQ(ours.weight_decay(), builtin.weight_decay());
+  EXPECT_EQ(ours.nesterov(), builtin.nesterov());
+}
+
+// No built-in to compare with: torch.optim's defaults (2.13), written down.
+TEST(Defaults, NAdamRAdamAdadeltaAreTorchOptims) {
+  const adaptive::NAdamOptions nadam;
+  EXPECT_EQ(nadam.lr(), 2e-3);
+  EXPECT_EQ(nadam.betas(), std::make_tuple(0.9, 0.999));
+  EXPECT_EQ(nadam.eps(), 1e-8);
+  EXPECT_EQ(nadam.weight_decay(), 0);
+  EXPECT_EQ(nadam.momentum_decay(), 4e-3);
+  EXPECT_FALSE(nadam.decoupled_weight_decay());
+  const adaptive::RAdamOptions radam;
+  EXPECT_EQ(radam.lr(), 1e-3);
+  EXPECT_EQ(radam.betas(), std::make_tuple(0.9, 0.999));
+  EXPECT_EQ(radam.eps(), 1e-8);
+  EXPECT_EQ(radam.weight_decay(), 0);
+  EXPECT_FALSE(radam.decoupled_weight_decay());
+  const adaptive::AdadeltaOptions adadelta;
+  EXPECT_EQ(adadelta.lr(), 1.0);
+  EXPECT_EQ(adadelta.rho(), 0.9);
+  EXPECT_EQ(adadelta.eps(), 1e-6);
+  EXPECT_EQ(adadelta.weight_decay(), 0);
+}
+
+// As the built-in: plain SGD keeps no state; the momentum buffer appears on
+// the first step with momentum and starts as that step's gradient.
+TEST(SGDState, ExistsOnlyWithMomentumAndStartsAsTheGradient) {
+  auto p = torch::tensor({1.0, -2.0}, torch::dtype(torch::kFloat64).requires_grad(true));
+  adaptive::SGD opt({p}, adaptive::SGDOptions(0.1));
+  p.mutable_grad() = torch::tensor({0.5, 0.25}, torch::kFloat64);
+  opt.step();
+  EXPECT_TRUE(opt.state().empty());
+  EXPECT_TRUE(torch::allclose(p.detach(), torch::tensor({0.95, -2.025}, torch::kFloat64), 0, 1e-15));
+  static_cast<adaptive::SGDOptions&>(opt.param_groups()[0].options()).momentum(0.9).dampening(0.5);
+  opt.step();
+  ASSERT_EQ(opt.state().size(), 1u);
+  const auto& state = static_cast<const adaptive::SGDParamState&>(*opt.state().begin()->second);
+  EXPECT_TRUE(torch::equal(state.momentum_buffer(), p.grad())) << "not dampened on its first step, as torch.optim";
+  opt.step();
+  EXPECT_TRUE(torch::allclose(state.momentum_buffer(), p.grad() * 0.9 + p.grad() * 0.5, 0, 1e-15));
+}
+
 TEST(ValidOptions, BoundaryValuesAreAccepted) {
   EXPECT_NO_THROW(adaptive::Adam(params(), AdamOptions(0).eps(0).betas(std::make_tuple(0.0, 0.0))));
   EXPECT_NO_THROW(adaptive::RMSprop(params(), RMSpropOptions(0).alpha(1.0)));  // like the built-in
   EXPECT_NO_THROW(adaptive::Adagrad(params(), AdagradOptions(0).eps(0)));
+  EXPECT_NO_THROW(adaptive::SGD(params(), adaptive::SGDOptions(0).momentum(0.5).dampening(1.0)));
+  EXPECT_NO_THROW(adaptive::Adadelta(params(), adaptive::AdadeltaOptions(0).rho(1.0).eps(0)));
+  EXPECT_NO_THROW(adaptive::NAdam(params(), adaptive::NAdamOptions(0).momentum_decay(0)));
 }
 
 TEST(ValidOptions, AnInvalidGroupOptionIsRefusedEvenWithValidDefaults) {
@@ -156,13 +248,24 @@ TEST(Parameters, TheSameTensorTwiceIsRefused) {
             std::string::npos);
 }
 
-TEST(Gradients, SparseGradientsAreAClearError) {
-  auto p = torch::ones({4}, torch::requires_grad());
-  adaptive::Adagrad opt({p});
-  p.mutable_grad() = torch::ones({4}).to_sparse();
-  EXPECT_NE(error_of([&] { opt.step(); }).find("adaptive::Adagrad does not support sparse gradients (parameter 0 of group 0)"),
-            std::string::npos);
-  EXPECT_TRUE(torch::equal(p, torch::ones({4})));
+// Every optimizer but Adagrad (tests/sparse_test.cc) refuses sparse gradients.
+TEST(Gradients, SparseGradientsAreAClearErrorButForAdagrad) {
+  int refused = 0;
+  const auto expect_refused = [&](auto* tag, const std::string& name) {
+    using Opt = std::remove_pointer_t<decltype(tag)>;
+    auto p = torch::ones({4}, torch::requires_grad());
+    Opt opt({p});
+    p.mutable_grad() = torch::ones({4}).to_sparse();
+    EXPECT_NE(error_of([&] { opt.step(); }).find(name + " does not support sparse gradients (parameter 0 of group 0)"),
+              std::string::npos);
+    EXPECT_TRUE(torch::equal(p, torch::ones({4})));
+    ++refused;
+  };
+#define ADAPTIVE_EXPECT_REFUSED(Class, ...) \
+  if (!adaptive::Class::kSparseGradients) expect_refused(static_cast<adaptive::Class*>(nullptr), "adaptive::" #Class);
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_EXPECT_REFUSED)
+#undef ADAPTIVE_EXPECT_REFUSED
+  EXPECT_EQ(refused, static_cast<int>(std::tuple_size_v<adaptive::Optimizers>) - 1);
 }
 
 TEST(Gradients, ShapeMismatchIsAClearError) {

@@ -56,6 +56,22 @@ S addcdiv(S a, S value, S b, S c) {
   return a + value * b / c;
 }
 
+// a + weight·(b − a)  (at::lerp with a scalar weight). ATen evaluates it from
+// whichever end is nearer, for accuracy: a + w·(b − a) when |w| < 0.5, else
+// b − (b − a)·(1 − w).
+inline at::Tensor lerp(const at::Tensor& a, const at::Tensor& b, double weight) { return at::lerp(a, b, weight); }
+template <class S>
+S lerp(S a, S b, S weight) {
+  return std::abs(weight) < S(0.5) ? a + weight * (b - a) : b - (b - a) * (S(1) - weight);
+}
+
+// 1 / x  (at::reciprocal)
+inline at::Tensor reciprocal(const at::Tensor& x) { return at::reciprocal(x); }
+template <class S>
+S reciprocal(S x) {
+  return S(1) / x;
+}
+
 #if AT_MKL_ENABLED()
 }  // namespace ew
 }  // namespace adaptive
@@ -198,6 +214,16 @@ Vec<E> sqrt(const Vec<E>& x) {
 #else
   return x.sqrt();
 #endif
+}
+// ATen's vectorized lerp: one fused multiply-add from the nearer end.
+template <class E>
+Vec<E> lerp(const Vec<E>& a, const Vec<E>& b, E weight) {
+  return std::abs(weight) < E(0.5) ? at::vec::fmadd(Vec<E>(weight), b - a, a)
+                                   : at::vec::fmadd(Vec<E>(weight - E(1)), b - a, b);
+}
+template <class E>
+Vec<E> reciprocal(const Vec<E>& x) {
+  return x.reciprocal();
 }
 template <class E>
 Vec<E> maximum(const Vec<E>& a, const Vec<E>& b) {

@@ -1,0 +1,65 @@
+#include "optim/nadam.h"
+
+#include "optim/adam.h"  // detail::check_adam_options
+
+#include <cmath>
+#include <cstring>
+
+namespace adaptive {
+
+NAdamOptions::NAdamOptions(double lr) : lr_(lr) {}
+
+namespace {
+// μₜ, as torch.optim.NAdam computes it.
+double momentum_at(double beta1, double momentum_decay, int64_t step) {
+  return beta1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(step) * momentum_decay));
+}
+}  // namespace
+
+void NAdam::validate(const NAdamOptions& o) {
+  detail::check_adam_options(kName, o.lr(), o.betas(), o.eps(), o.weight_decay());
+  detail::check_non_negative(kName, "momentum_decay", o.momentum_decay());
+}
+
+void NAdam::init_state(NAdamParamState& state, const torch::Tensor& param, const NAdamOptions&) {
+  if (!state.exp_avg().defined()) state.exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+  if (!state.exp_avg_sq().defined()) state.exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+}
+
+int64_t NAdam::begin_step(NAdamParamState& state, const torch::Tensor&, const NAdamOptions& o) {
+  state.step(state.step() + 1);
+  state.mu_product(state.mu_product() * momentum_at(std::get<0>(o.betas()), o.momentum_decay(), state.step()));
+  // Parameters of a group usually share t and Πₜ, hence their scalars; the
+  // key tells apart those that do not (Πₜ differs when momentum_decay changed
+  // between steps they did not all take).
+  const double mu_product = state.mu_product();
+  uint64_t bits;
+  std::memcpy(&bits, &mu_product, sizeof bits);
+  return static_cast<int64_t>(bits ^ (static_cast<uint64_t>(state.step()) * 0x9E3779B97F4A7C15ull));
+}
+
+template <class S>
+NAdamScalars<S> NAdam::scalars(const NAdamOptions& o, const NAdamParamState& state, GradientScalars<double> gradient) {
+  const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas()), lr = o.lr();
+  const bool decoupled = o.decoupled_weight_decay();
+  const int64_t t = state.step();
+  const double mu = momentum_at(beta1, o.momentum_decay(), t);
+  const double mu_next = momentum_at(beta1, o.momentum_decay(), t + 1);
+  const double mu_product = state.mu_product();
+  gradient.weight_decay = decoupled ? 0.0 : o.weight_decay();
+  NAdamScalars<S> s;
+  s.grad = gradient.as<S>();
+  s.decay_factor = static_cast<S>(decoupled ? 1.0 - lr * o.weight_decay() : 1.0);
+  s.one_minus_beta1 = static_cast<S>(1.0 - beta1);
+  s.beta2 = static_cast<S>(beta2);
+  s.one_minus_beta2 = static_cast<S>(1.0 - beta2);
+  s.bias_correction2 = static_cast<S>(1.0 - std::pow(beta2, static_cast<double>(t)));
+  s.eps = static_cast<S>(o.eps());
+  s.grad_step = static_cast<S>(-lr * (1.0 - mu) / (1.0 - mu_product));
+  s.avg_step = static_cast<S>(-lr * mu_next / (1.0 - mu_product * mu_next));
+  return s;
+}
+template NAdamScalars<float> NAdam::scalars<float>(const NAdamOptions&, const NAdamParamState&, GradientScalars<double>);
+template NAdamScalars<double> NAdam::scalars<double>(const NAdamOptions&, const NAdamParamState&, GradientScalars<double>);
+
+}  // namespace adaptive
