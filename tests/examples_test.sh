@@ -165,6 +165,12 @@ for model in mlp cnn; do
     '$BIN/mnist' --data '$TMP/tiny' --model $model --impl both --batch-size 20 --max-steps 8 --clip-grad-value 1 --summary '$TMP/mnist_$model.json' &&
     $(declare -f json); PY=$PY json '$TMP/mnist_$model.json' 'd[\"steps\"] == 8 and d[\"max_param_diff\"] == 0 and 0 <= d[\"test_accuracy\"] <= 100 and d[\"model\"] == \"$model\" and len(d[\"runs\"]) == 2'"
 done
+# Every optimizer's default MNIST learning rate (optim/optimizers.h) learns.
+for opt in $(optimizers); do
+  check "mnist_${opt}_default_lr_learns" bash -c "
+    '$BIN/mnist' --data '$TMP/tiny' --model mlp --epochs 15 --batch-size 20 --optimizer $opt --summary '$TMP/mnl_$opt.json' &&
+    $(declare -f json); PY=$PY json '$TMP/mnl_$opt.json' 'd[\"test_accuracy\"] >= 90'"
+done
 check mnist_learns_the_tiny_task bash -c "
   '$BIN/mnist' --data '$TMP/tiny' --model mlp --epochs 15 --batch-size 20 --summary '$TMP/mnist_learn.json' &&
   $(declare -f json); PY=$PY json '$TMP/mnist_learn.json' 'd[\"test_accuracy\"] >= 90'"

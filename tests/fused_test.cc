@@ -261,13 +261,26 @@ TEST(Randomized, OptionsDtypesLayoutsAndMistakes) {
     const double scale = y.numel() ? std::max(y.abs().nan_to_num(0, 0, 0).max().item<double>(), 1e-30) : 1.0;
     const double deviation = x.numel() ? (x - y).masked_fill(~finite, 0).abs().max().item<double>() / scale : 0.0;
     const bool reduced = dtype == torch::kHalf || dtype == torch::kBFloat16;
+    // Centered RMSprop with α = 0 divides by √(s − ḡ²) + ε with s − ḡ² =
+    // g² − g², rounding noise (and with ε = 0 by that noise alone): a
+    // last-bit difference grows without bound there (0.23 seen in bfloat16,
+    // ε = 1e-8). Such draws are compared in float32/64 only, where the
+    // layouts agree exactly.
+    bool ill_conditioned = false;
+    with_adaptive_options(a->param_groups()[0].options(), [&](auto& o) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(o)>, adaptive::RMSpropOptions>) {
+        ill_conditioned = o.centered() && (o.eps() == 0 || o.alpha() == 0);
+      }
+    });
     if (reduced) {
       // ATen rounds float16/bfloat16 differently on its vectorized
       // (contiguous) and scalar (strided) loops, op by op: not exact, and a
       // value at the edge of the range may be inf or NaN in one layout only.
-      EXPECT_LE(deviation, dtype == torch::kHalf ? 5e-2 : 0.15) << where;
-      auto& w = worst[c10::toString(dtype) + std::string(clip_norm ? " with clip_grad_norm" : "")];
-      w = std::max(w, deviation);
+      if (!ill_conditioned) {
+        EXPECT_LE(deviation, dtype == torch::kHalf ? 5e-2 : 0.15) << where;
+        auto& w = worst[c10::toString(dtype) + std::string(clip_norm ? " with clip_grad_norm" : "")];
+        w = std::max(w, deviation);
+      }
     } else if (!clip_norm) {
       EXPECT_TRUE(identical(x, y)) << where << ": deviation " << deviation;
       ++exact;
