@@ -279,7 +279,9 @@ TEST(PythonGoldenFile, CoversEveryOptimizerAndOption) {
                         "clip_grad_value", "dampening", "nesterov", "rho"}) {
     EXPECT_TRUE(options.count(o)) << "no golden case exercises " << o;
   }
-  if (ADAPTIVE_TORCH_AT_LEAST(2, 0)) EXPECT_TRUE(options.count("momentum_decay")) << "no golden case exercises it";
+  if (ADAPTIVE_TORCH_AT_LEAST(2, 0)) {
+    EXPECT_TRUE(options.count("momentum_decay")) << "no golden case exercises it";
+  }
 }
 
 class ReportWorst : public ::testing::Environment {
