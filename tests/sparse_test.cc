@@ -108,7 +108,9 @@ TEST_P(SparseAdagrad, MatchesTheBuiltinOnASparseEmbedding) {
     opt.step();
     reference.step();
   }
-  if (c.clip_norm > 0) EXPECT_GE(clipped_steps, 10) << "norm clipping barely engaged";
+  if (c.clip_norm > 0) {
+    EXPECT_GE(clipped_steps, 10) << "norm clipping barely engaged";
+  }
   ASSERT_GT(max_relative_diff(ours.params(), init), 1e-3) << "nothing moved: the test would be vacuous";
   // Rows no token selected keep their values, in both.
   EXPECT_LE(max_relative_diff(ours.params(), builtin.params()), c.clip_norm > 0 ? 1e-6 : 0.0);
