@@ -42,7 +42,7 @@ AdamScalars<S> adam_scalars(const AdamHyper& h, int64_t step, GradientScalars<do
   s.step_size = static_cast<S>(h.lr);
   if (h.bias_correction) {
     s.step_size = static_cast<S>(h.lr / (1.0 - std::pow(beta1, t)));
-    s.sqrt_bias_correction2 = static_cast<S>(std::sqrt(1.0 - std::pow(beta2, t)));
+    s.sqrt_bias_correction2 = ew::Divisor<S>::of(std::sqrt(1.0 - std::pow(beta2, t)));
   }
   s.eps = static_cast<S>(h.eps);
   s.amsgrad = h.amsgrad;

@@ -27,8 +27,12 @@ at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vec
   return at::stack(norms).norm();
 }
 
+at::Tensor clip_coefficient_on_device(double max_norm, const at::Tensor& total_norm) {
+  return at::clamp(max_norm / (total_norm + 1e-6), c10::nullopt, 1.0).to(at::kDouble);
+}
+
 double clip_coefficient(double max_norm, const at::Tensor& total_norm) {
-  return at::clamp(max_norm / (total_norm + 1e-6), c10::nullopt, 1.0).item<double>();
+  return clip_coefficient_on_device(max_norm, total_norm).item<double>();
 }
 
 double clip_coefficient(double max_norm, double total_norm) {

@@ -2,7 +2,10 @@
 // Gradient clipping as step() applies it. Gradients are read, never written:
 // after step(), p.grad() still holds what backward() produced.
 
+#include "optim/rules/gradient.h"
+
 #include <ATen/ATen.h>
+#include <c10/util/Optional.h>
 
 #include <vector>
 
@@ -21,6 +24,32 @@ at::Tensor global_grad_norm(const std::vector<at::Tensor>& grads, const std::vec
 // bit); the double one in double (for the fused driver's double norm).
 double clip_coefficient(double max_norm, const at::Tensor& total_norm);
 double clip_coefficient(double max_norm, double total_norm);
+// The same as a 0-dim tensor on the norm's device, in double, without reading
+// it: what the fused CUDA driver multiplies in on the device.
+at::Tensor clip_coefficient_on_device(double max_norm, const at::Tensor& total_norm);
+
+/// A group's gradient scalars for one step. When norm clipping's coefficient
+/// stays on the device (`coefficient` defined), `scalars.scale` holds the sign
+/// only: the fused CUDA driver multiplies the coefficient in on the device, and
+/// host() folds it in for a driver that needs it on the host (reading it: the
+/// one synchronization, at most once per group and step).
+struct GroupGradient {
+  GradientScalars<double> scalars;  ///< what the fused CUDA driver takes
+  at::Tensor coefficient;           ///< clip coefficient (0-dim double on the device), or undefined
+
+  /// `scalars` with the coefficient folded into the scale.
+  GradientScalars<double> host() {
+    GradientScalars<double> s = scalars;
+    if (coefficient.defined()) {
+      if (!read_) read_ = coefficient.item<double>();
+      s.scale *= *read_;
+    }
+    return s;
+  }
+
+ private:
+  c10::optional<double> read_;
+};
 
 /// The two norms step() needs when it clips by norm: of the gradients as
 /// clipping sees them (after value clipping) and as given (last_grad_norm()).

@@ -53,7 +53,7 @@ NAdamScalars<S> NAdam::scalars(const NAdamOptions& o, const NAdamParamState& sta
   s.one_minus_beta1 = static_cast<S>(1.0 - beta1);
   s.beta2 = static_cast<S>(beta2);
   s.one_minus_beta2 = static_cast<S>(1.0 - beta2);
-  s.bias_correction2 = static_cast<S>(1.0 - std::pow(beta2, static_cast<double>(t)));
+  s.bias_correction2 = ew::Divisor<S>::of(1.0 - std::pow(beta2, static_cast<double>(t)));
   s.eps = static_cast<S>(o.eps());
   s.grad_step = static_cast<S>(-lr * (1.0 - mu) / (1.0 - mu_product));
   s.avg_step = static_cast<S>(-lr * mu_next / (1.0 - mu_product * mu_next));

@@ -89,8 +89,8 @@ class OptimizerBase : public torch::optim::Optimizer {
     }
     std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
     const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(grads);
-    const std::vector<GradientScalars<double>> gradient = gradient_scalars(grads, dropped);
-    kernels::FusedBatch<typename Derived::Rule> fused;
+    std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
+    kernels::StepBatch<typename Derived::Rule> fused;
     for (const auto gi : c10::irange(param_groups_.size())) {
       const Options& options = options_at(gi);
       const auto& params = param_groups_[gi].params();
@@ -104,7 +104,7 @@ class OptimizerBase : public torch::optim::Optimizer {
         }
       }
     }
-    fused.run();  // every fused tensor in one parallel pass
+    fused.run();  // every fused CPU tensor in one parallel pass, the CUDA ones in a few launches
     return loss;
   }
 
@@ -167,7 +167,12 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// clipping), over all groups, those of groups skip_nonfinite skipped
   /// included (so NaN or inf when it skipped); set by step() when any group
   /// clips by norm.
-  c10::optional<double> last_grad_norm() const { return last_grad_norm_; }
+  /// When the norm stayed on the GPU (see README: synchronization), reading
+  /// it here is what waits for the GPU.
+  c10::optional<double> last_grad_norm() const {
+    if (last_grad_norm_on_device_.defined()) return last_grad_norm_on_device_.item<double>();
+    return last_grad_norm_;
+  }
 
   /// torch::optim's format (layout, state fields and option names), plus the
   /// extra options: torch::optim::X can read what this writes, and this reads
@@ -242,11 +247,11 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// (A template only because Derived is incomplete where this class is.)
   template <class Batch>
   static void update(const torch::Tensor& param, const torch::Tensor& grad, State& state, const Options& options,
-                     GradientScalars<double> gradient, Batch& fused) {
+                     GroupGradient& gradient, Batch& fused) {
     const int64_t key = Derived::begin_step(state, param, options);
     if constexpr (Derived::kSparseGradients) {
       if (grad.is_sparse()) {  // coalesced by checked_gradients; tensor ops only
-        const auto scalars = Derived::template scalars<double>(options, state, gradient);
+        const auto scalars = Derived::template scalars<double>(options, state, gradient.host());
         std::apply([&](const auto&... tensors) { Derived::Rule::apply_sparse(scalars, param, grad, tensors...); },
                    Derived::state_tensors(state));
         return;
@@ -255,8 +260,12 @@ class OptimizerBase : public torch::optim::Optimizer {
     std::apply(
         [&](const auto&... tensors) {
           kernels::run_step<typename Derived::Rule>(
-              options.fused(), param, grad, fused, {&options, key},
-              [&](auto e) { return Derived::template scalars<decltype(e)>(options, state, gradient); }, tensors...);
+              options.fused(), param, grad, fused, {&options, key}, gradient.coefficient,
+              [&](auto e, bool on_device) {
+                return Derived::template scalars<decltype(e)>(options, state,
+                                                              on_device ? gradient.scalars : gradient.host());
+              },
+              tensors...);
         },
         Derived::state_tensors(state));
   }
@@ -377,8 +386,8 @@ class OptimizerBase : public torch::optim::Optimizer {
   // Clipping and maximize, per group: the value-clip limit and the factor
   // that norm clipping and the sign of maximize fold into one multiply.
   // `dropped`: the gradients skip_nonfinite dropped (in last_grad_norm(), not in clipping).
-  std::vector<GradientScalars<double>> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads,
-                                                        const std::vector<torch::Tensor>& dropped) {
+  std::vector<GroupGradient> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads,
+                                              const std::vector<torch::Tensor>& dropped) {
     std::vector<torch::Tensor> flat;
     std::vector<double> clip_values;
     bool clip_norm = false;
@@ -391,10 +400,20 @@ class OptimizerBase : public torch::optim::Optimizer {
         clip_values.push_back(o.clip_grad_value());
       }
     }
-    // The clipping coefficient of a max_norm, once the global norm is known.
+    // The clipping coefficient of a max_norm, once the global norm is known:
+    // on the host, or (device_norm) as a tensor on the GPU.
     std::function<double(double)> coefficient;
+    torch::Tensor device_norm;
     last_grad_norm_ = c10::nullopt;
-    if (clip_norm) {
+    last_grad_norm_on_device_ = torch::Tensor();
+    if (clip_norm && !norm_source_ && dropped.empty() && norm_stays_on_device(flat)) {
+      // Every gradient goes to the fused CUDA driver: the norms stay on the
+      // GPU, computed as torch::nn::utils::clip_grad_norm_ computes them.
+      device_norm = global_grad_norm(flat, clip_values);
+      const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
+      last_grad_norm_on_device_ =
+          value_clipping ? global_grad_norm(flat, std::vector<double>(flat.size(), 0.0)) : device_norm;
+    } else if (clip_norm) {
       // Value clipping comes first, so norm clipping sees clamped gradients.
       // From the source, or over all gradients here: in one fused pass in
       // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
@@ -405,16 +424,30 @@ class OptimizerBase : public torch::optim::Optimizer {
                                               : clip_coefficient(max_norm, norms.clipped);
       };
     }
-    std::vector<GradientScalars<double>> result;
+    std::vector<GroupGradient> result;
     for (const auto gi : c10::irange(param_groups_.size())) {
       const Options& o = options_at(gi);
-      GradientScalars<double> s;
-      s.clip_value = o.clip_grad_value();
-      s.scale = o.clip_grad_norm() > 0 ? coefficient(o.clip_grad_norm()) : 1.0;
-      if (o.maximize()) s.scale = -s.scale;
-      result.push_back(s);
+      GroupGradient s;
+      s.scalars.clip_value = o.clip_grad_value();
+      if (o.clip_grad_norm() > 0 && device_norm.defined()) {
+        s.coefficient = clip_coefficient_on_device(o.clip_grad_norm(), device_norm);
+      } else if (o.clip_grad_norm() > 0) {
+        s.scalars.scale = coefficient(o.clip_grad_norm());
+      }
+      if (o.maximize()) s.scalars.scale = -s.scalars.scale;
+      result.push_back(std::move(s));
     }
     return result;
+  }
+
+  // Whether the clipping norm of `grads` can stay on the GPU: every group is
+  // fused and every gradient is one the fused CUDA driver takes, on one device.
+  bool norm_stays_on_device(const std::vector<torch::Tensor>& grads) const {
+    if (grads.empty() || !all_groups_fused()) return false;
+    for (const auto& g : grads) {
+      if (!kernels::cuda_fused_eligible(g, g, {}) || g.device() != grads.front().device()) return false;
+    }
+    return true;
   }
 
   // The fused reduction may serve only when every group is fused (grad_norms
@@ -428,6 +461,7 @@ class OptimizerBase : public torch::optim::Optimizer {
 
   GradNormSource norm_source_;
   c10::optional<double> last_grad_norm_;
+  torch::Tensor last_grad_norm_on_device_;  // instead, when the norm stayed on the GPU
   int64_t skipped_steps_ = 0;
 };
 

@@ -33,7 +33,7 @@ RAdamScalars<S> RAdam::scalars(const RAdamOptions& o, const RAdamParamState& sta
   s.one_minus_beta1 = static_cast<S>(1.0 - beta1);
   s.beta2 = static_cast<S>(beta2);
   s.one_minus_beta2 = static_cast<S>(1.0 - beta2);
-  s.bias_correction1 = static_cast<S>(bias_correction1);
+  s.bias_correction1 = ew::Divisor<S>::of(bias_correction1);
   s.sqrt_bias_correction2 = static_cast<S>(std::pow(bias_correction2, 0.5));
   s.lr = static_cast<S>(lr);
   s.eps = static_cast<S>(o.eps());

@@ -33,7 +33,7 @@ RMSpropScalars<S> RMSprop::scalars(const RMSpropOptions& o, const RMSpropParamSt
   s.alpha = static_cast<S>(o.alpha());
   s.one_minus_alpha = static_cast<S>(1.0 - o.alpha());
   if (o.bias_correction()) {
-    s.bias_correction = static_cast<S>(1.0 - std::pow(o.alpha(), static_cast<double>(step)));
+    s.bias_correction = ew::Divisor<S>::of(1.0 - std::pow(o.alpha(), static_cast<double>(step)));
   }
   s.lr = static_cast<S>(o.lr());
   s.eps = static_cast<S>(o.eps());

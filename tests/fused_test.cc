@@ -4,6 +4,7 @@
 // extreme values. Plus: the fused step allocates no tensor memory.
 
 #include "optim/kernels/dtype_support.h"
+#include "tests/random_cases.h"
 #include "tests/test_support.h"
 
 #include <c10/core/Allocator.h>
@@ -25,102 +26,6 @@ namespace {
 // Exact equality, NaN equal to NaN.
 bool identical(const torch::Tensor& a, const torch::Tensor& b) {
   return a.sizes() == b.sizes() && (a.numel() == 0 || torch::allclose(a, b, 0.0, 0.0, /*equal_nan=*/true));
-}
-
-struct RandomCase {
-  std::mt19937_64 rng;
-  explicit RandomCase(uint64_t seed) : rng(seed) {}
-  double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
-  bool coin() { return rng() & 1; }
-  template <class T>
-  T pick(std::initializer_list<T> values) {
-    return *(values.begin() + rng() % values.size());
-  }
-};
-
-// Options for group options of a random optimizer kind, common options included.
-template <class O>
-O with_common(O o, RandomCase& r) {
-  return o.clip_grad_value(r.coin() ? r.pick({0.01, 1.0, 1e30}) : 0.0).maximize(r.coin());
-}
-
-// One kind per optimizer of optim/optimizers.h, in its order.
-enum Kind { kAdam, kAdamW, kRMSprop, kAdagrad, kSGD, kNAdam, kRAdam, kAdadelta, kKinds };
-
-// Random options of every option the kind has.
-std::unique_ptr<torch::optim::OptimizerOptions> random_options(int kind, RandomCase& r) {
-  const auto betas = [&] { return std::make_tuple(r.pick({0.0, 0.9}), r.pick({0.5, 0.9, 0.999})); };
-  const auto boxed = [&](auto o) -> std::unique_ptr<torch::optim::OptimizerOptions> {
-    return std::make_unique<decltype(o)>(with_common(o, r));
-  };
-  switch (kind) {
-    case kAdam:
-      return boxed(adaptive::AdamOptions(r.pick({1e-3, 0.1}))
-                       .betas(betas())
-                       .eps(r.pick({1e-8, 0.0, 1e-3}))
-                       .weight_decay(r.pick({0.0, 0.1}))
-                       .amsgrad(r.coin())
-                       .bias_correction(r.coin())
-                       .decoupled_weight_decay(r.coin()));
-    case kAdamW:
-      return boxed(adaptive::AdamWOptions(r.pick({1e-3, 0.1}))
-                       .betas(betas())
-                       .eps(r.pick({1e-8, 1e-3}))
-                       .weight_decay(r.pick({0.0, 1e-2, 0.1}))
-                       .amsgrad(r.coin()));
-    case kRMSprop:
-      return boxed(adaptive::RMSpropOptions(r.pick({1e-3, 0.1}))
-                       .alpha(r.pick({0.0, 0.9, 0.99}))
-                       .eps(r.pick({1e-8, 0.0}))
-                       .weight_decay(r.pick({0.0, 0.1}))
-                       .momentum(r.pick({0.0, 0.9}))
-                       .centered(r.coin())
-                       .bias_correction(r.coin()));
-    case kAdagrad:
-      return boxed(adaptive::AdagradOptions(r.pick({1e-2, 1.0}))
-                       .lr_decay(r.pick({0.0, 0.1}))
-                       .weight_decay(r.pick({0.0, 0.1}))
-                       .initial_accumulator_value(r.pick({0.0, 0.5}))
-                       .eps(r.pick({1e-10, 0.0})));
-    case kSGD: {
-      const double momentum = r.pick({0.0, 0.9}), dampening = r.pick({0.0, 0.5});
-      return boxed(adaptive::SGDOptions(r.pick({1e-2, 0.5}))
-                       .momentum(momentum)
-                       .dampening(dampening)
-                       .weight_decay(r.pick({0.0, 0.1}))
-                       .nesterov(momentum > 0 && dampening == 0 && r.coin()));
-    }
-    case kNAdam:
-      return boxed(adaptive::NAdamOptions(r.pick({2e-3, 0.1}))
-                       .betas(betas())
-                       .eps(r.pick({1e-8, 1e-3}))
-                       .weight_decay(r.pick({0.0, 0.1}))
-                       .momentum_decay(r.pick({4e-3, 0.0, 0.5}))
-                       .decoupled_weight_decay(r.coin()));
-    case kRAdam:
-      return boxed(adaptive::RAdamOptions(r.pick({1e-3, 0.1}))
-                       .betas(betas())
-                       .eps(r.pick({1e-8, 1e-3}))
-                       .weight_decay(r.pick({0.0, 0.1}))
-                       .decoupled_weight_decay(r.coin()));
-    default:
-      return boxed(adaptive::AdadeltaOptions(r.pick({1.0, 0.1}))
-                       .rho(r.pick({0.9, 0.0, 1.0}))
-                       .eps(r.pick({1e-6, 1e-3}))
-                       .weight_decay(r.pick({0.0, 0.1})));
-  }
-}
-
-std::unique_ptr<torch::optim::Optimizer> random_optimizer(int kind, RandomCase& r,
-                                                          const std::vector<std::vector<torch::Tensor>>& groups) {
-  std::vector<torch::optim::OptimizerParamGroup> pg;
-  for (const auto& params : groups) pg.emplace_back(params, random_options(kind, r));
-  int k = 0;
-#define ADAPTIVE_MAKE_KIND(Class, ...) \
-  if (kind == k++) return std::make_unique<adaptive::Class>(pg);
-  ADAPTIVE_OPTIMIZERS(ADAPTIVE_MAKE_KIND)
-#undef ADAPTIVE_MAKE_KIND
-  throw std::invalid_argument("no optimizer kind " + std::to_string(kind));
 }
 
 TEST(FusedVsReference, EveryOptimizerOfTheListHasAKind) {
@@ -266,17 +171,11 @@ TEST(Randomized, OptionsDtypesLayoutsAndMistakes) {
     // last-bit difference grows without bound there (0.23 seen in bfloat16,
     // ε = 1e-8). Such draws are compared in float32/64 only, where the
     // layouts agree exactly.
-    bool ill_conditioned = false;
-    with_adaptive_options(a->param_groups()[0].options(), [&](auto& o) {
-      if constexpr (std::is_same_v<std::decay_t<decltype(o)>, adaptive::RMSpropOptions>) {
-        ill_conditioned = o.centered() && (o.eps() == 0 || o.alpha() == 0);
-      }
-    });
     if (reduced) {
       // ATen rounds float16/bfloat16 differently on its vectorized
       // (contiguous) and scalar (strided) loops, op by op: not exact, and a
       // value at the edge of the range may be inf or NaN in one layout only.
-      if (!ill_conditioned) {
+      if (!ill_conditioned(*a)) {
         EXPECT_LE(deviation, dtype == torch::kHalf ? 5e-2 : 0.15) << where;
         auto& w = worst[c10::toString(dtype) + std::string(clip_norm ? " with clip_grad_norm" : "")];
         w = std::max(w, deviation);

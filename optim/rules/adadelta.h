@@ -32,8 +32,9 @@ struct AdadeltaRule {
   static constexpr size_t kStates = 2;
 
   /// One step: updates `param` and both running means in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const AdadeltaScalars<S>& s, T& param, const T& grad, T& square_avg, T& acc_delta) {
+  C10_HOST_DEVICE static void apply(const AdadeltaScalars<S>& s, T& param, const T& grad, T& square_avg, T& acc_delta) {
     const T g = prepare_gradient(grad, param, s.grad);
     square_avg = ew::addcmul(square_avg * s.rho, s.one_minus_rho, g, g);
     const T std = ew::sqrt(square_avg + s.eps);

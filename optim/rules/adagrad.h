@@ -28,8 +28,9 @@ struct AdagradRule {
   static constexpr size_t kStates = 1;
 
   /// One step: updates `param` and the accumulator in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const AdagradScalars<S>& s, T& param, const T& grad, T& sum) {
+  C10_HOST_DEVICE static void apply(const AdagradScalars<S>& s, T& param, const T& grad, T& sum) {
     const T g = prepare_gradient(grad, param, s.grad);
     sum = ew::addcmul(sum, S(1), g, g);
     param = ew::addcdiv(param, -s.lr_t, g, ew::sqrt(sum) + s.eps);

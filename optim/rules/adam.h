@@ -29,7 +29,7 @@ struct AdamScalars {
   S beta2;                       ///< β2
   S one_minus_beta2;             ///< 1 − β2
   S step_size;                   ///< lr / (1 − β1ᵗ), or lr with bias_correction(false)
-  S sqrt_bias_correction2 = 1;   ///< √(1 − β2ᵗ), or 1 with bias_correction(false)
+  ew::Divisor<S> sqrt_bias_correction2;  ///< √(1 − β2ᵗ), or 1 with bias_correction(false)
   S eps;                         ///< ε
   bool amsgrad = false;          ///< normalize by max(v) so far
 };
@@ -43,8 +43,9 @@ struct AdamRule {
   static constexpr size_t kStates = 3;
 
   /// One step: updates `param` and the state in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const AdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq,
+  C10_HOST_DEVICE static void apply(const AdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq,
                     T& max_exp_avg_sq) {
     const T g = prepare_gradient(grad, param, s.grad);
     decay_parameter(param, s.decay_factor);
@@ -52,7 +53,7 @@ struct AdamRule {
     exp_avg_sq = ew::addcmul(exp_avg_sq * s.beta2, s.one_minus_beta2, g, g);
     if (s.amsgrad) max_exp_avg_sq = ew::maximum(max_exp_avg_sq, exp_avg_sq);
     const T& v = s.amsgrad ? max_exp_avg_sq : exp_avg_sq;
-    const T denom = ew::sqrt(v) / s.sqrt_bias_correction2 + s.eps;  // √v̂ + ε
+    const T denom = ew::div(ew::sqrt(v), s.sqrt_bias_correction2) + s.eps;  // √v̂ + ε
     param = ew::addcdiv(param, -s.step_size, exp_avg, denom);      // θ − lr·m̂/(√v̂ + ε)
   }
 };

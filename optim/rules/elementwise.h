@@ -1,7 +1,8 @@
 #pragma once
 // The element-wise vocabulary the update rules are written in, for every type
-// a rule runs on: a whole tensor (the reference driver) and a single float or
-// double (the fused CPU driver).
+// a rule runs on: a whole tensor (the reference driver), a single float or
+// double (the fused CPU driver, and the fused CUDA driver on the device) and a
+// SIMD lane (below).
 //
 // For tensors each function is exactly one ATen op, the op torch::optim and
 // PyTorch's torch.optim use at that point of the algorithm; that is why the
@@ -20,22 +21,58 @@
 // (below): it runs the rule over a block of lanes twice, recording every sqrt
 // argument, then replaying with the roots of one call of that same function.
 // tests/fused_test.cc holds the two drivers to bit equality.
+//
+// On a CUDA device (code compiled by nvcc with -fmad=false, so that nothing is
+// contracted unless written here) each function evaluates what ATen's CUDA
+// kernel for that op evaluates. Those are compiled with nvcc's default
+// contraction, which turns a + alpha·b (add), a + v·(b·c) (addcmul; b·c + a
+// when v = 1), a + v·(b/c) (addcdiv) and lerp into one fused multiply-add
+// each; a tensor divided by a scalar is multiplied by the scalar's reciprocal
+// (Divisor); roots and quotients are correctly rounded. Each was checked
+// against ATen's CUDA ops on an H100 (PyTorch 2.11); tests/cuda_test.cc holds
+// the CUDA driver to the reference driver on the GPU.
 
 #include <ATen/ATen.h>
 #include <ATen/Config.h>  // AT_MKL_ENABLED
+#include <c10/macros/Macros.h>  // C10_HOST_DEVICE
 
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
+// Precedes a rule's __host__ __device__ template (C10_HOST_DEVICE), which also
+// has host-only instantiations (T a tensor or a SIMD lane): nvcc is told not to
+// check those against the device. Empty for the host compiler.
+#if defined(__CUDACC__)
+#define ADAPTIVE_HOST_DEVICE_TEMPLATE _Pragma("nv_exec_check_disable")
+#else
+#define ADAPTIVE_HOST_DEVICE_TEMPLATE
+#endif
+
 namespace adaptive {
 namespace ew {
+
+#if defined(__CUDA_ARCH__)
+// x·y + z rounded once, on the device (float or double).
+template <class S>
+__device__ S fma(S x, S y, S z) {
+  if constexpr (std::is_same_v<S, float>) {
+    return __fmaf_rn(x, y, z);
+  } else {
+    return __fma_rn(x, y, z);
+  }
+}
+#endif
 
 // a + alpha·b  (at::add with alpha)
 inline at::Tensor axpy(const at::Tensor& a, double alpha, const at::Tensor& b) { return at::add(a, b, alpha); }
 template <class S>
-S axpy(S a, S alpha, S b) {
+C10_HOST_DEVICE S axpy(S a, S alpha, S b) {
+#if defined(__CUDA_ARCH__)
+  return fma(alpha, b, a);
+#else
   return a + alpha * b;
+#endif
 }
 
 // a + value·b·c  (at::addcmul)
@@ -43,8 +80,12 @@ inline at::Tensor addcmul(const at::Tensor& a, double value, const at::Tensor& b
   return at::addcmul(a, b, c, value);
 }
 template <class S>
-S addcmul(S a, S value, S b, S c) {
+C10_HOST_DEVICE S addcmul(S a, S value, S b, S c) {
+#if defined(__CUDA_ARCH__)
+  return value == S(1) ? fma(b, c, a) : fma(value, b * c, a);  // ATen's CUDA kernel, measured on an H100
+#else
   return a + value * b * c;
+#endif
 }
 
 // a + value·b/c  (at::addcdiv)
@@ -52,8 +93,35 @@ inline at::Tensor addcdiv(const at::Tensor& a, double value, const at::Tensor& b
   return at::addcdiv(a, b, c, value);
 }
 template <class S>
-S addcdiv(S a, S value, S b, S c) {
+C10_HOST_DEVICE S addcdiv(S a, S value, S b, S c) {
+#if defined(__CUDA_ARCH__)
+  return fma(value, b / c, a);
+#else
   return a + value * b / c;
+#endif
+}
+
+/// A per-step divisor d of a rule, with its reciprocal: ATen's CPU kernels
+/// divide a tensor by a scalar, x / d, but its CUDA kernel multiplies by the
+/// reciprocal, computed in double and then rounded, x · (1/d). Both are
+/// made once per step, in double, and stored in S.
+template <class S>
+struct Divisor {
+  S value = 1;       ///< d
+  S reciprocal = 1;  ///< 1/d, rounded from double
+  /// The divisor d (computed in double).
+  static Divisor of(double d) { return {static_cast<S>(d), static_cast<S>(1.0 / d)}; }
+};
+
+// x / d  (at::div by a scalar)
+inline at::Tensor div(const at::Tensor& x, const Divisor<double>& d) { return at::div(x, d.value); }
+template <class S>
+C10_HOST_DEVICE S div(S x, const Divisor<S>& d) {
+#if defined(__CUDA_ARCH__)
+  return x * d.reciprocal;
+#else
+  return x / d.value;
+#endif
 }
 
 // a + weight·(b − a)  (at::lerp with a scalar weight). ATen evaluates it from
@@ -61,14 +129,19 @@ S addcdiv(S a, S value, S b, S c) {
 // b − (b − a)·(1 − w).
 inline at::Tensor lerp(const at::Tensor& a, const at::Tensor& b, double weight) { return at::lerp(a, b, weight); }
 template <class S>
-S lerp(S a, S b, S weight) {
-  return std::abs(weight) < S(0.5) ? a + weight * (b - a) : b - (b - a) * (S(1) - weight);
+C10_HOST_DEVICE S lerp(S a, S b, S weight) {
+  const bool small = (weight < S(0) ? -weight : weight) < S(0.5);
+#if defined(__CUDA_ARCH__)
+  return small ? fma(weight, b - a, a) : fma(weight - S(1), b - a, b);  // (w − 1) = −(1 − w) exactly
+#else
+  return small ? a + weight * (b - a) : b - (b - a) * (S(1) - weight);
+#endif
 }
 
 // 1 / x  (at::reciprocal)
 inline at::Tensor reciprocal(const at::Tensor& x) { return at::reciprocal(x); }
 template <class S>
-S reciprocal(S x) {
+C10_HOST_DEVICE S reciprocal(S x) {
   return S(1) / x;
 }
 
@@ -108,6 +181,11 @@ struct SqrtTape {
     next = 0;
   }
   /// This thread's tape: initial-exec TLS, a single load even in a shared library.
+  /// (nvcc's front end, compiling the CUDA driver, which never records a tape,
+  /// ignores the attribute and says so: warning 1835, silenced.)
+#if defined(__NVCC__)
+#pragma nv_diag_suppress 1835
+#endif
   static SqrtTape*& active() {
     static thread_local SqrtTape* tape __attribute__((tls_model("initial-exec"))) = nullptr;
     return tape;
@@ -142,13 +220,26 @@ E scalar_sqrt(E x) {
 #endif
 
 inline at::Tensor sqrt(const at::Tensor& x) { return at::sqrt(x); }
-inline float sqrt(float x) { return scalar_sqrt(x); }
-inline double sqrt(double x) { return scalar_sqrt(x); }
+// On the device: the correctly rounded root, as ATen's CUDA sqrt.
+C10_HOST_DEVICE inline float sqrt(float x) {
+#if defined(__CUDA_ARCH__)
+  return __fsqrt_rn(x);
+#else
+  return scalar_sqrt(x);
+#endif
+}
+C10_HOST_DEVICE inline double sqrt(double x) {
+#if defined(__CUDA_ARCH__)
+  return __dsqrt_rn(x);
+#else
+  return scalar_sqrt(x);
+#endif
+}
 
 // Element-wise maximum that propagates NaN, like at::maximum.
 inline at::Tensor maximum(const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }
 template <class S>
-S maximum(S a, S b) {
+C10_HOST_DEVICE S maximum(S a, S b) {
   return (a != a || a > b) ? a : b;
 }
 
@@ -165,7 +256,7 @@ inline at::Tensor clamp_abs(const at::Tensor& x, double limit) {
   return at::clamp(x, -limit, limit);
 }
 template <class S>
-S clamp_abs(S x, S limit) {
+C10_HOST_DEVICE S clamp_abs(S x, S limit) {
   return x < -limit ? -limit : (x > limit ? limit : x);
 }
 
@@ -220,6 +311,10 @@ template <class E>
 Vec<E> lerp(const Vec<E>& a, const Vec<E>& b, E weight) {
   return std::abs(weight) < E(0.5) ? at::vec::fmadd(Vec<E>(weight), b - a, a)
                                    : at::vec::fmadd(Vec<E>(weight - E(1)), b - a, b);
+}
+template <class E>
+Vec<E> div(const Vec<E>& x, const Divisor<E>& d) {
+  return x / Vec<E>(d.value);
 }
 template <class E>
 Vec<E> reciprocal(const Vec<E>& x) {

@@ -30,8 +30,9 @@ struct GradientScalars {
 };
 
 /// The gradient the update uses: clipped, scaled, signed, plus the L2 term.
+ADAPTIVE_HOST_DEVICE_TEMPLATE
 template <class T, class S>
-T prepare_gradient(T g, const T& param, const GradientScalars<S>& s) {
+C10_HOST_DEVICE T prepare_gradient(T g, const T& param, const GradientScalars<S>& s) {
   if (s.clip_value > 0) g = ew::clamp_abs(g, s.clip_value);
   if (s.scale != 1) g = g * s.scale;
   if (s.weight_decay != 0) g = ew::axpy(g, s.weight_decay, param);
@@ -39,8 +40,9 @@ T prepare_gradient(T g, const T& param, const GradientScalars<S>& s) {
 }
 
 /// θ ← θ · factor with factor = 1 − lr·λ; a no-op when factor is exactly 1.
+ADAPTIVE_HOST_DEVICE_TEMPLATE
 template <class T, class S>
-void decay_parameter(T& param, S factor) {
+C10_HOST_DEVICE void decay_parameter(T& param, S factor) {
   if (factor != 1) param = param * factor;
 }
 

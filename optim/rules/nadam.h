@@ -26,7 +26,7 @@ struct NAdamScalars {
   S one_minus_beta1;        ///< 1 − β1 (the lerp weight)
   S beta2;                  ///< β2
   S one_minus_beta2;        ///< 1 − β2
-  S bias_correction2;       ///< 1 − β2ᵗ
+  ew::Divisor<S> bias_correction2;  ///< 1 − β2ᵗ
   S eps;                    ///< ε
   S grad_step;              ///< −lr·(1 − μₜ)/(1 − Πₜ)
   S avg_step;               ///< −lr·μₜ₊₁/(1 − Πₜ·μₜ₊₁)
@@ -41,13 +41,14 @@ struct NAdamRule {
   static constexpr size_t kStates = 2;
 
   /// One step: updates `param` and the moments in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const NAdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq) {
+  C10_HOST_DEVICE static void apply(const NAdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq) {
     const T g = prepare_gradient(grad, param, s.grad);
     decay_parameter(param, s.decay_factor);
     exp_avg = ew::lerp(exp_avg, g, s.one_minus_beta1);
     exp_avg_sq = ew::addcmul(exp_avg_sq * s.beta2, s.one_minus_beta2, g, g);
-    const T denom = ew::sqrt(exp_avg_sq / s.bias_correction2) + s.eps;
+    const T denom = ew::sqrt(ew::div(exp_avg_sq, s.bias_correction2)) + s.eps;
     param = ew::addcdiv(param, s.grad_step, g, denom);
     param = ew::addcdiv(param, s.avg_step, exp_avg, denom);
   }

@@ -27,7 +27,7 @@ struct RAdamScalars {
   S one_minus_beta1;          ///< 1 − β1 (the lerp weight)
   S beta2;                    ///< β2
   S one_minus_beta2;          ///< 1 − β2
-  S bias_correction1;         ///< 1 − β1ᵗ
+  ew::Divisor<S> bias_correction1;  ///< 1 − β1ᵗ
   S sqrt_bias_correction2;    ///< √(1 − β2ᵗ)
   S lr;                       ///< learning rate
   S eps;                      ///< ε
@@ -44,13 +44,14 @@ struct RAdamRule {
   static constexpr size_t kStates = 2;
 
   /// One step: updates `param` and the moments in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const RAdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq) {
+  C10_HOST_DEVICE static void apply(const RAdamScalars<S>& s, T& param, const T& grad, T& exp_avg, T& exp_avg_sq) {
     const T g = prepare_gradient(grad, param, s.grad);
     decay_parameter(param, s.decay_factor);
     exp_avg = ew::lerp(exp_avg, g, s.one_minus_beta1);
     exp_avg_sq = ew::addcmul(exp_avg_sq * s.beta2, s.one_minus_beta2, g, g);
-    const T step = exp_avg / s.bias_correction1 * s.lr;  // m̂·lr
+    const T step = ew::div(exp_avg, s.bias_correction1) * s.lr;  // m̂·lr
     if (s.rectify) {
       const T adaptive_lr = ew::reciprocal(ew::sqrt(exp_avg_sq) + s.eps) * s.sqrt_bias_correction2;
       param = ew::axpy(param, S(-1), step * adaptive_lr * s.rectification);

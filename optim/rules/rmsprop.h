@@ -23,7 +23,7 @@ struct RMSpropScalars {
   GradientScalars<S> grad;  ///< clipping, sign and L2 decay
   S alpha;                  ///< α
   S one_minus_alpha;        ///< 1 − α
-  S bias_correction = 1;    ///< 1 − αᵗ with bias_correction(true), else 1
+  ew::Divisor<S> bias_correction;  ///< 1 − αᵗ with bias_correction(true), else 1
   S lr;                     ///< learning rate
   S eps;                    ///< ε
   S momentum;               ///< μ (0: none)
@@ -39,8 +39,9 @@ struct RMSpropRule {
   static constexpr size_t kStates = 3;
 
   /// One step: updates `param` and the state in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const RMSpropScalars<S>& s, T& param, const T& grad, T& square_avg, T& momentum_buffer,
+  C10_HOST_DEVICE static void apply(const RMSpropScalars<S>& s, T& param, const T& grad, T& square_avg, T& momentum_buffer,
                     T& grad_avg) {
     const T g = prepare_gradient(grad, param, s.grad);
     square_avg = ew::addcmul(square_avg * s.alpha, s.one_minus_alpha, g, g);
@@ -61,9 +62,10 @@ struct RMSpropRule {
   }
 
  private:
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static T unbias(const T& x, S correction) {
-    return correction == 1 ? x : x / correction;
+  C10_HOST_DEVICE static T unbias(const T& x, const ew::Divisor<S>& correction) {
+    return correction.value == 1 ? x : ew::div(x, correction);
   }
 };
 

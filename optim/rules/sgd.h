@@ -33,8 +33,9 @@ struct SGDRule {
   static constexpr size_t kStates = 1;
 
   /// One step: updates `param` and the momentum buffer in place.
+  ADAPTIVE_HOST_DEVICE_TEMPLATE
   template <class T, class S>
-  static void apply(const SGDScalars<S>& s, T& param, const T& grad, T& momentum_buffer) {
+  C10_HOST_DEVICE static void apply(const SGDScalars<S>& s, T& param, const T& grad, T& momentum_buffer) {
     T d = prepare_gradient(grad, param, s.grad);
     if (s.with_momentum) {
       momentum_buffer = s.first ? d : ew::axpy(momentum_buffer * s.momentum, s.one_minus_dampening, d);
