@@ -97,6 +97,30 @@ void check_adam_options(const char* name, double lr, const std::tuple<double, do
                         double weight_decay);
 /// Adam's state tensors (zeros), max_exp_avg_sq with amsgrad.
 void init_adam_state(AdamParamState& state, const torch::Tensor& param, bool amsgrad);
+
+/// The moments exp_avg and exp_avg_sq (zeros) of an optimizer built on Adam's
+/// (NAdam, RAdam), where not yet created.
+template <class State>
+void init_adam_moments(State& state, const torch::Tensor& param) {
+  if (!state.exp_avg().defined()) state.exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+  if (!state.exp_avg_sq().defined()) state.exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+}
+
+/// The scalars an optimizer built on Adam's moments shares with it (NAdam,
+/// RAdam): the gradient's (with the L2 term unless the decay is decoupled),
+/// the decoupled decay factor, the moments' weights and ε. Their own come after.
+template <class S, class Scalars, class Options>
+void set_adam_moment_scalars(Scalars& s, const Options& o, GradientScalars<double> gradient) {
+  const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+  const bool decoupled = o.decoupled_weight_decay();
+  gradient.weight_decay = decoupled ? 0.0 : o.weight_decay();
+  s.grad = gradient.as<S>();
+  s.decay_factor = static_cast<S>(decoupled ? 1.0 - o.lr() * o.weight_decay() : 1.0);
+  s.one_minus_beta1 = static_cast<S>(1.0 - beta1);
+  s.beta2 = static_cast<S>(beta2);
+  s.one_minus_beta2 = static_cast<S>(1.0 - beta2);
+  s.eps = static_cast<S>(o.eps());
+}
 }  // namespace detail
 
 /// adaptive::Adam: a drop-in replacement for torch::optim::Adam (see the

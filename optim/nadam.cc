@@ -22,8 +22,7 @@ void NAdam::validate(const NAdamOptions& o) {
 }
 
 void NAdam::init_state(NAdamParamState& state, const torch::Tensor& param, const NAdamOptions&) {
-  if (!state.exp_avg().defined()) state.exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-  if (!state.exp_avg_sq().defined()) state.exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+  detail::init_adam_moments(state, param);
 }
 
 int64_t NAdam::begin_step(NAdamParamState& state, const torch::Tensor&, const NAdamOptions& o) {
@@ -41,20 +40,13 @@ int64_t NAdam::begin_step(NAdamParamState& state, const torch::Tensor&, const NA
 template <class S>
 NAdamScalars<S> NAdam::scalars(const NAdamOptions& o, const NAdamParamState& state, GradientScalars<double> gradient) {
   const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas()), lr = o.lr();
-  const bool decoupled = o.decoupled_weight_decay();
   const int64_t t = state.step();
   const double mu = momentum_at(beta1, o.momentum_decay(), t);
   const double mu_next = momentum_at(beta1, o.momentum_decay(), t + 1);
   const double mu_product = state.mu_product();
-  gradient.weight_decay = decoupled ? 0.0 : o.weight_decay();
   NAdamScalars<S> s;
-  s.grad = gradient.as<S>();
-  s.decay_factor = static_cast<S>(decoupled ? 1.0 - lr * o.weight_decay() : 1.0);
-  s.one_minus_beta1 = static_cast<S>(1.0 - beta1);
-  s.beta2 = static_cast<S>(beta2);
-  s.one_minus_beta2 = static_cast<S>(1.0 - beta2);
+  detail::set_adam_moment_scalars<S>(s, o, gradient);
   s.bias_correction2 = ew::Divisor<S>::of(1.0 - std::pow(beta2, static_cast<double>(t)));
-  s.eps = static_cast<S>(o.eps());
   s.grad_step = static_cast<S>(-lr * (1.0 - mu) / (1.0 - mu_product));
   s.avg_step = static_cast<S>(-lr * mu_next / (1.0 - mu_product * mu_next));
   return s;

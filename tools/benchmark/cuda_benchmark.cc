@@ -15,6 +15,7 @@
 
 #include "optim/optim.h"
 #include "optim/version.h"
+#include "tools/benchmark/tensor_lists.h"
 
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime.h>
@@ -28,6 +29,10 @@
 #include <vector>
 
 namespace {
+
+using adaptive_benchmark::grads_of;
+using adaptive_benchmark::step_counts;
+using adaptive_benchmark::zeros_like_all;
 
 struct Shape {
   const char* name;
@@ -76,20 +81,6 @@ std::vector<torch::Tensor> make_params(const Shape& s) {
   return params;
 }
 
-std::vector<torch::Tensor> zeros_like_all(const std::vector<torch::Tensor>& ts) {
-  std::vector<torch::Tensor> out;
-  for (const auto& t : ts) out.push_back(torch::zeros_like(t));
-  return out;
-}
-
-// Gradients as a training loop has them each step: read from the parameters.
-std::vector<torch::Tensor> grads_of(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> out;
-  out.reserve(params.size());
-  for (const auto& p : params) out.push_back(p.grad());
-  return out;
-}
-
 struct Config {
   const char* optimizer;
   int bytes_per_element;
@@ -105,8 +96,7 @@ std::vector<Config> configs() {
                  [](const auto& p) { return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3)); },
                  [](const std::vector<torch::Tensor>& p) -> std::function<void()> {
                    auto m = zeros_like_all(p), v = zeros_like_all(p);
-                   std::vector<torch::Tensor> steps;
-                   for (const auto& t : p) steps.push_back(torch::ones({}, t.options()));
+                   auto steps = step_counts(p.size(), torch::kCUDA, 1);
                    return [p, m, v, steps] {
                      at::_fused_adam_(p, grads_of(p), m, v, {}, steps, 1e-3, 0.9, 0.999, 0.0, 1e-8, false, false);
                    };
@@ -116,8 +106,7 @@ std::vector<Config> configs() {
                  [](const auto& p) { return std::make_unique<adaptive::AdamW>(p, adaptive::AdamWOptions(1e-3)); },
                  [](const std::vector<torch::Tensor>& p) -> std::function<void()> {
                    auto m = zeros_like_all(p), v = zeros_like_all(p);
-                   std::vector<torch::Tensor> steps;
-                   for (const auto& t : p) steps.push_back(torch::ones({}, t.options()));
+                   auto steps = step_counts(p.size(), torch::kCUDA, 1);
                    return [p, m, v, steps] {
                      at::_fused_adamw_(p, grads_of(p), m, v, {}, steps, 1e-3, 0.9, 0.999, 1e-2, 1e-8, false, false);
                    };
@@ -127,8 +116,7 @@ std::vector<Config> configs() {
                  [](const auto& p) { return std::make_unique<adaptive::Adagrad>(p, adaptive::AdagradOptions(1e-2)); },
                  [](const std::vector<torch::Tensor>& p) -> std::function<void()> {
                    auto sums = zeros_like_all(p);
-                   std::vector<torch::Tensor> steps;
-                   for (const auto& t : p) steps.push_back(torch::ones({}, t.options()));
+                   auto steps = step_counts(p.size(), torch::kCUDA, 1);
                    return [p, sums, steps] { at::_fused_adagrad_(p, grads_of(p), sums, steps, 1e-2, 0.0, 0.0, 1e-10, false); };
                  }});
   return out;

@@ -18,6 +18,7 @@
 
 #include "optim/compat.h"
 #include "optim/version.h"
+#include "tools/benchmark/tensor_lists.h"
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -33,6 +34,10 @@
 #include <vector>
 
 namespace {
+
+using adaptive_benchmark::grads_of;
+using adaptive_benchmark::step_counts;
+using adaptive_benchmark::zeros_like_all;
 
 struct Shape {
   std::string name;
@@ -52,23 +57,6 @@ struct Config {
 };
 
 #if ADAPTIVE_TORCH_AT_LEAST(2, 4)
-std::vector<torch::Tensor> zeros_like_all(const std::vector<torch::Tensor>& ts) {
-  std::vector<torch::Tensor> out;
-  for (const auto& t : ts) out.push_back(torch::zeros_like(t));
-  return out;
-}
-std::vector<torch::Tensor> grads_of(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : params) out.push_back(p.grad());
-  return out;
-}
-
-// One step count per parameter, a float32 scalar tensor, as torch.optim keeps them.
-std::vector<torch::Tensor> step_counts(size_t n) {
-  std::vector<torch::Tensor> steps;
-  for (size_t i = 0; i < n; ++i) steps.push_back(torch::zeros({}, torch::kFloat32));
-  return steps;
-}
 
 // PyTorch's fused=True step: step counts (float tensors) += 1, then one
 // kernel call over all tensors, as torch.optim's _fused_adam does.
