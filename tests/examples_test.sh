@@ -153,11 +153,25 @@ draws_every_figure() {
   "$PY" tools/plot_curves.py --kind accuracy --out "$TMP/fig/accuracy.png" "mnist=$TMP/fig_mn.json" &&
   "$PY" tools/plot_curves.py --kind difference --out "$TMP/fig/difference.png" "$TMP/fig_reg.csv" "$TMP/fig_mn.csv" \
     >"$TMP/fig.log" && cat "$TMP/fig.log" &&
-  for png in losses accuracy difference; do
+  "$BIN/regression" --optimizer nadam --impl adaptive --steps 100 --csv "$TMP/fig_nadam.csv" >/dev/null &&
+  "$PY" tools/plot_curves.py --kind compare --logy --smooth 5 --title "y = 3x + 5" --out "$TMP/fig/compare.png" \
+    "adam=$TMP/fig_reg.csv" "nadam=$TMP/fig_nadam.csv" "sgd=$TMP/fig_reg.csv" &&
+  for png in losses accuracy difference compare; do
     [[ $(head -c 8 "$TMP/fig/$png.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || { echo "$png: not a PNG"; return 1; }
   done
 }
 check plot_curves_draws_every_figure draws_every_figure
+
+# ---- the demo's tables: adaptive vs torch::optim (an adaptive-only optimizer
+# has no torch::optim column), then the optimizers compared
+summary_tables() {
+  "$BIN/regression" --optimizer adam --impl both --steps 100 --summary "$TMP/st_adam.json" >/dev/null &&
+  "$BIN/regression" --optimizer nadam --impl adaptive --steps 100 --summary "$TMP/st_nadam.json" >/dev/null &&
+  "$PY" tools/summary_table.py "$TMP/st_adam.json" "$TMP/st_nadam.json" >"$TMP/st.txt" && cat "$TMP/st.txt" &&
+  grep -q "^adam .*(identical)" "$TMP/st.txt" && grep -q "^nadam .*- (no torch::optim)" "$TMP/st.txt" &&
+  grep -q "^nadam  *loss .* (lr 0.2, 100 steps)" "$TMP/st.txt"
+}
+check summary_table_compares_every_optimizer summary_tables
 
 # ---- MNIST: a few steps on the tiny data, both implementations
 for model in mlp cnn; do

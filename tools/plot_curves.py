@@ -8,6 +8,10 @@ panel per log:
   difference  |adaptive - torch::optim| of the loss at every step (--csv
               logs) on a symmetric-log axis, where an exact 0 is a line at 0
               (side-by-side curves cannot show that they are identical)
+  compare     every log's adaptive loss curve on ONE panel, labelled by its
+              TITLE: the optimizers side by side on one task; the one titled
+              "sgd" is drawn as the baseline (--smooth N: running mean of N
+              steps, for noisy minibatch losses)
 
   tools/plot_curves.py --kind losses --logy --out docs/regression_losses.png \\
       --caption "tools/demo: regression --impl both ..." adam=/tmp/adam.csv rmsprop=/tmp/rmsprop.csv
@@ -88,6 +92,32 @@ def draw_accuracy(ax, path, _logy):
     ax.legend()
 
 
+def running_mean(values, n):
+    if n <= 1 or len(values) < n:
+        return values
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= n:
+            total -= values[i - n]
+        out.append(total / min(i + 1, n))
+    return out
+
+
+def draw_compare(ax, specs, logy, smooth):
+    """One curve per log: its adaptive run (its only run if it has one)."""
+    for title, path in specs:
+        curves = read_log(path)
+        steps, losses = curves.get("adaptive") or next(iter(curves.values()))
+        style = dict(color="black", ls="--", lw=1.8) if title == "sgd" else dict(lw=1.4)
+        ax.plot(steps, running_mean(losses, smooth), label=title + (" (baseline)" if title == "sgd" else ""), **style)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss" + (f" (running mean of {smooth} steps)" if smooth > 1 else ""))
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+
+
 def draw_difference(ax, path, _logy):
     curves = read_log(path)
     if set(curves) != {"adaptive", "builtin"}:
@@ -109,7 +139,7 @@ def draw_difference(ax, path, _logy):
     ax.legend(loc="upper right", fontsize=8)
 
 
-DRAW = {"losses": draw_losses, "accuracy": draw_accuracy, "difference": draw_difference}
+DRAW = {"losses": draw_losses, "accuracy": draw_accuracy, "difference": draw_difference, "compare": None}
 
 
 def main():
@@ -121,6 +151,8 @@ def main():
     parser.add_argument("--kind", choices=sorted(DRAW), default="losses", help="what to draw (default losses)")
     parser.add_argument("--logy", action="store_true", help="logarithmic loss axis (losses)")
     parser.add_argument("--caption", default="", help="text under the figure: the command that made the logs")
+    parser.add_argument("--title", default="", help="the panel's title (compare)")
+    parser.add_argument("--smooth", type=int, default=1, help="running mean of N steps (compare)")
     parser.add_argument("logs", nargs="+", help="TITLE=FILE or FILE")
     args = parser.parse_args()
     out_dir = os.path.dirname(os.path.abspath(args.out))
@@ -129,12 +161,18 @@ def main():
     os.makedirs(out_dir, exist_ok=True)  # before the work: an unwritable --out fails first
     if not os.access(out_dir, os.W_OK):
         raise BadInput(f"--out {args.out}: cannot write in {out_dir}")
-    fig, axes = plt.subplots(1, len(args.logs), figsize=(4.2 * len(args.logs), 3.6), squeeze=False)
-    for ax, spec in zip(axes[0], args.logs):
-        title, _, path = spec.rpartition("=") if "=" in spec else (os.path.basename(spec), "", spec)
-        DRAW[args.kind](ax, path, args.logy)
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
+    specs = [spec.rpartition("=")[::2] if "=" in spec else (os.path.basename(spec), spec) for spec in args.logs]
+    if args.kind == "compare":
+        fig, axes = plt.subplots(1, 1, figsize=(7, 4.5), squeeze=False)
+        draw_compare(axes[0][0], specs, args.logy, args.smooth)
+        axes[0][0].set_title(args.title)
+        axes[0][0].grid(alpha=0.3)
+    else:
+        fig, axes = plt.subplots(1, len(specs), figsize=(4.2 * len(specs), 3.6), squeeze=False)
+        for ax, (title, path) in zip(axes[0], specs):
+            DRAW[args.kind](ax, path, args.logy)
+            ax.set_title(title)
+            ax.grid(alpha=0.3)
     if args.caption:
         fig.text(0.5, 0.01, args.caption, ha="center", va="bottom", fontsize=7, wrap=True, color="0.3")
         fig.tight_layout(rect=(0, 0.07, 1, 1))
