@@ -46,6 +46,14 @@ double norm_with(double norm, const std::vector<at::Tensor>& grads) {
   return std::sqrt(norm * norm + extra * extra);
 }
 
+GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
+  const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
+  GradNormTensors norms;
+  norms.clipped = global_grad_norm(grads, clip_values);
+  norms.unclipped = value_clipping ? global_grad_norm(grads, std::vector<double>(grads.size(), 0.0)) : norms.clipped;
+  return norms;
+}
+
 GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused) {
   for (const auto& g : grads) fused = fused && kernels::fused_eligible(g, g, {});
   const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
@@ -55,9 +63,10 @@ GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<dou
     norms.clipped = std::sqrt(kernels::fused_sum_of_squares(grads, clip_values));
     norms.unclipped = value_clipping ? std::sqrt(kernels::fused_sum_of_squares(grads, unclipped)) : norms.clipped;
   } else {
-    norms.clipped_tensor = global_grad_norm(grads, clip_values);
-    norms.clipped = norms.clipped_tensor.item<double>();
-    norms.unclipped = value_clipping ? global_grad_norm(grads, unclipped).item<double>() : norms.clipped;
+    const GradNormTensors tensors = grad_norm_tensors(grads, clip_values);
+    norms.clipped_tensor = tensors.clipped;
+    norms.clipped = tensors.clipped.item<double>();
+    norms.unclipped = value_clipping ? tensors.unclipped.item<double>() : norms.clipped;
   }
   return norms;
 }

@@ -51,6 +51,15 @@ struct GroupGradient {
   c10::optional<double> read_;
 };
 
+/// The two norms step() needs when it clips by norm, as 0-dim tensors on the
+/// gradients' device, not read: global_grad_norm's, after value clipping and
+/// as given (the same tensor when no gradient is value-clipped).
+struct GradNormTensors {
+  at::Tensor clipped;    ///< what the clip coefficient uses
+  at::Tensor unclipped;  ///< last_grad_norm()
+};
+GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
+
 /// The two norms step() needs when it clips by norm: of the gradients as
 /// clipping sees them (after value clipping) and as given (last_grad_norm()).
 struct GradNorms {

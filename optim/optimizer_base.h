@@ -409,10 +409,9 @@ class OptimizerBase : public torch::optim::Optimizer {
     if (clip_norm && !norm_source_ && dropped.empty() && norm_stays_on_device(flat)) {
       // Every gradient goes to the fused CUDA driver: the norms stay on the
       // GPU, computed as torch::nn::utils::clip_grad_norm_ computes them.
-      device_norm = global_grad_norm(flat, clip_values);
-      const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
-      last_grad_norm_on_device_ =
-          value_clipping ? global_grad_norm(flat, std::vector<double>(flat.size(), 0.0)) : device_norm;
+      const GradNormTensors norms = grad_norm_tensors(flat, clip_values);
+      device_norm = norms.clipped;
+      last_grad_norm_on_device_ = norms.unclipped;
     } else if (clip_norm) {
       // Value clipping comes first, so norm clipping sees clamped gradients.
       // From the source, or over all gradients here: in one fused pass in
