@@ -1,31 +1,28 @@
 #pragma once
 // The reference driver: runs an update rule once on whole tensors, as plain
-// ATen ops. It is readable, works on any device and dtype (CUDA included), and
-// is the ground truth the fused CPU driver is tested against.
+// ATen ops, in place where the rule assigns x = f(x, …) (ew::LazyTensor). It
+// is readable, works on any device and dtype (CUDA included), and is the
+// ground truth the fused drivers are tested against.
+
+#include "optim/rules/elementwise.h"
 
 #include <ATen/ATen.h>
 
-#include <tuple>
 #include <utility>
 
 namespace adaptive {
 namespace kernels {
 
 namespace detail {
-inline void write_back(const at::Tensor& target, const at::Tensor& result) {
-  // The rule rebinds handles to new tensors; parameters and state are updated
-  // in place so that models and users holding them see the new values.
-  if (target.defined() && !result.is_same(target)) target.copy_(result);
-}
-
 template <class Rule, class Scalars, class... State, size_t... I>
 void apply_reference(const Scalars& s, const at::Tensor& param, const at::Tensor& grad,
                      std::index_sequence<I...>, const State&... state) {
-  at::Tensor p = param;
-  std::tuple<std::conditional_t<true, at::Tensor, State>...> local(state...);
-  Rule::apply(s, p, grad, std::get<I>(local)...);
-  write_back(param, p);
-  (write_back(state, std::get<I>(local)), ...);
+  // Parameters and state are targets: the rule's assignments write them in
+  // place, so models and users holding them see the new values.
+  ew::LazyTensor p = ew::LazyTensor::target(param);
+  const ew::LazyTensor g = ew::LazyTensor::read_only(grad);
+  ew::LazyTensor local[] = {ew::LazyTensor::target(state)...};
+  Rule::apply(s, p, g, local[I]...);
 }
 }  // namespace detail
 

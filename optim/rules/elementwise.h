@@ -4,7 +4,8 @@
 // double (the fused CPU driver, and the fused CUDA driver on the device) and a
 // SIMD lane (below).
 //
-// For tensors each function is exactly one ATen op, the op torch::optim and
+// For tensors (at::Tensor, and the reference driver's ew::LazyTensor, which
+// runs `x = f(x, …)` in place) each function is exactly one ATen op, the op torch::optim and
 // PyTorch's torch.optim use at that point of the algorithm; that is why the
 // reference driver reproduces them bit for bit, not merely to rounding.
 //
@@ -262,6 +263,9 @@ C10_HOST_DEVICE S clamp_abs(S x, S limit) {
 
 }  // namespace ew
 }  // namespace adaptive
+
+// The same functions on the reference driver's lazy tensors (in place where it can).
+#include "optim/rules/lazy_tensor.h"
 
 #if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
 #include <ATen/cpu/vec/functional.h>

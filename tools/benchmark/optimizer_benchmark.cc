@@ -6,6 +6,9 @@
 //
 //   bazel run //tools/benchmark:optimizer_benchmark            # full table
 //   bazel run //tools/benchmark:optimizer_benchmark -- --quick # smaller shapes
+//   bazel run //tools/benchmark:optimizer_benchmark -- --tensor-op
+//       the tensor-op (reference) driver against the built-ins instead: what
+//       fused(false), bfloat16 and channels-last parameters run
 //
 // The floor of a configuration is the bytes its step must move (every state
 // tensor read and written once, the gradient read once, plus one more read of
@@ -171,11 +174,63 @@ std::vector<Config> configs() {
   return c;
 }
 
-std::vector<torch::Tensor> make_params(const Shape& s) {
+// How the parameters are stored. The tensor-op table runs every optimizer
+// that has a built-in on each: float32 and float64 with fused(false), and
+// bfloat16 and channels-last float32 with the default options, which the
+// fused CPU driver does not take.
+struct Storage {
+  std::string name;
+  torch::Dtype dtype = torch::kFloat32;
+  bool channels_last = false;
+  bool fused = true;  // the adaptive side's fused() option
+};
+const std::vector<Storage> kTensorOpStorages = {{"f32, fused(false)", torch::kFloat32, false, false},
+                                                {"f64, fused(false)", torch::kFloat64, false, false},
+                                                {"bf16", torch::kBFloat16, false, true},
+                                                {"f32, channels-last", torch::kFloat32, true, true}};
+
+// Opt's default options with its built-in, on `storage`.
+template <class Opt>
+void add_tensor_op_config(std::vector<Config>& c, const Storage& storage) {
+  if constexpr (!std::is_void_v<typename Opt::Builtin>) {
+    Config config = default_config<Opt>();
+    config.options = storage.name;
+    config.aten = nullptr;
+    const bool fused = storage.fused;
+    config.adaptive = [fused](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
+      return std::make_unique<Opt>(p, typename Opt::Options().fused(fused));
+    };
+    c.push_back(config);
+  }
+}
+std::vector<Config> tensor_op_configs() {
+  std::vector<Config> c;
+  for (const Storage& storage : kTensorOpStorages) {
+#define ADAPTIVE_TENSOR_OP_ROW(Class, ...) add_tensor_op_config<adaptive::Class>(c, storage);
+    ADAPTIVE_OPTIMIZERS(ADAPTIVE_TENSOR_OP_ROW)
+#undef ADAPTIVE_TENSOR_OP_ROW
+  }
+  return c;
+}
+const Storage& storage_of(const Config& c) {
+  for (const Storage& s : kTensorOpStorages) {
+    if (s.name == c.options) return s;
+  }
+  static const Storage kDefault{"default"};
+  return kDefault;
+}
+
+// A shape's tensors, 1-D (or, for channels-last, N x C x 1 x W with W = 5:
+// a layout that differs from the contiguous one), with small gradients.
+std::vector<torch::Tensor> make_params(const Shape& s, const Storage& storage) {
   std::vector<torch::Tensor> params;
+  const auto options = torch::TensorOptions().dtype(storage.dtype);
   for (int64_t i = 0; i < s.tensors; ++i) {
-    auto p = torch::randn({s.numel}).requires_grad_(true);
-    p.mutable_grad() = torch::randn({s.numel}) * 1e-3;
+    const std::vector<int64_t> sizes =
+        storage.channels_last ? std::vector<int64_t>{1, s.numel / 5, 1, 5} : std::vector<int64_t>{s.numel};
+    const auto layout = storage.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+    auto p = torch::randn(sizes, options).contiguous(layout).requires_grad_(true);
+    p.mutable_grad() = (torch::randn(sizes, options) * 1e-3).contiguous(layout);
     params.push_back(p);
   }
   return params;
@@ -187,7 +242,7 @@ const char* impl_name(Impl impl) {
 }
 
 void step_benchmark(benchmark::State& state, const Config& c, const Shape& s, Impl impl) {
-  auto params = make_params(s);
+  auto params = make_params(s, storage_of(c));
   std::unique_ptr<torch::optim::Optimizer> opt;
   AtenStep aten_step;
   if (impl == Impl::kAtenFused) {
@@ -257,7 +312,7 @@ std::string cell(double value, const char* format) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, tensor_op = false;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--version") == 0) {
@@ -267,15 +322,18 @@ int main(int argc, char** argv) {
     }
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--tensor-op") == 0) {
+      tensor_op = true;
     } else {
       args.push_back(argv[i]);
     }
   }
   int n_args = static_cast<int>(args.size());
-  const std::vector<Shape> shapes =
+  std::vector<Shape> shapes =
       quick ? std::vector<Shape>{{"1 x 1M", 1, 1 << 20}, {"200 x 500", 200, 500}}
             : std::vector<Shape>{{"1 x 8M", 1, 8 << 20}, {"400 x 20k", 400, 20000}, {"2000 x 500", 2000, 500}};
-  const auto all = configs();
+  if (tensor_op) shapes.front() = quick ? Shape{"1 x 1M", 1, 1000000} : Shape{"1 x 4M", 1, 4000000};  // W = 5 divides
+  const auto all = tensor_op ? tensor_op_configs() : configs();
   const int repetitions = quick ? 1 : 3;
   for (const auto& c : all) {
     // The floor's bandwidth, measured again before every configuration.
@@ -301,6 +359,20 @@ int main(int argc, char** argv) {
   const double triad_s = collector.seconds["triad"];
   const double bandwidth = (12 << 20) * 3.0 * sizeof(float) / triad_s;  // bytes / s
   std::printf("\nTriad bandwidth: %.1f GB/s (%d threads)\n\n", bandwidth / 1e9, at::get_num_threads());
+  if (tensor_op) {
+    std::printf("| optimizer | parameters | shape | built-in ms | adaptive ms | adaptive vs built-in |\n");
+    std::printf("|---|---|---|---|---|---|\n");
+    for (const auto& c : all) {
+      for (const auto& s : shapes) {
+        const std::string base = c.optimizer + "/" + c.options + "/" + s.name;
+        const double b = collector.seconds[base + "/builtin"], a = collector.seconds[base + "/adaptive"];
+        if (a == 0 || b == 0) continue;  // filtered out
+        std::printf("| %s | %s | %s | %.2f | %.2f | %.2fx |\n", c.optimizer.c_str(), c.options.c_str(),
+                    s.name.c_str(), b * 1e3, a * 1e3, b / a);
+      }
+    }
+    return 0;
+  }
   std::printf("| optimizer | options | shape | built-in ms | ATen fused ms | adaptive ms | floor ms | "
               "adaptive vs built-in | adaptive vs ATen fused | adaptive / floor | ATen fused / floor |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");

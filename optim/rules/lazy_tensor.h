@@ -1,0 +1,263 @@
+#pragma once
+// The tensor type the reference driver runs a rule on: it makes the rule's
+// assignments `x = f(x, …)` run in place, with the same ATen ops, so that the
+// tensor-op path allocates and copies what the built-ins do, not more.
+//
+// A rule written for values, e.g. Adam's
+//   exp_avg = ew::axpy(exp_avg * s.beta1, s.one_minus_beta1, g);
+// would, on plain at::Tensor, allocate `exp_avg * β1`, allocate the sum and
+// copy it back into the state. Here an op whose first operand is a named
+// tensor is not run at once: it returns a pending value, "x followed by these
+// ops", and each further op on that temporary is appended. Assigned back to x
+// itself, the ops run in place on x (exp_avg.mul_(β1).add_(g, 1 − β1), what
+// torch::optim::Adam runs); used any other way, the pending value is
+// materialized: its first op out of place, the rest in place on that result.
+// In-place and out-of-place ATen ops share their kernels, so the numbers do
+// not change (tests/parity_builtin_test.cc holds this path to the built-ins
+// bit for bit). An op on an unnamed result the rule owns runs in place at once.
+//
+// Roles: a target (a parameter or state tensor: updated in place), read-only
+// (the gradient, a copy of another value: never written), owned (a result of
+// this step: may be overwritten), pending (above). A pending value that lives
+// in a named local (Adam's `denom`) is materialized when first used; every
+// target it read is checked not to have changed in between (versions), so a
+// rule that reorders its lines fails loudly instead of computing stale values.
+
+#include "optim/rules/elementwise.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/SmallVector.h>
+
+#include <utility>
+
+namespace adaptive {
+namespace ew {
+namespace lazy {
+
+/// One element-wise ATen op with its other operands: x ∘ (a, b, c).
+struct Op {
+  enum Code { kMulScalar, kAddScalar, kDivScalar, kMul, kDiv, kAxpy, kAddcmul, kAddcdiv, kLerp, kSqrt, kReciprocal,
+              kMaximum, kClampAbs };
+  Code code;
+  double a = 0;
+  at::Tensor b, c;
+
+  /// The op's result as a new tensor (or x itself where the op is the identity).
+  at::Tensor fresh(const at::Tensor& x) const {
+    switch (code) {
+      case kMulScalar: return at::mul(x, a);
+      case kAddScalar: return at::add(x, a);
+      case kDivScalar: return at::div(x, a);
+      case kMul: return at::mul(x, b);
+      case kDiv: return at::div(x, b);
+      case kAxpy: return at::add(x, b, a);
+      case kAddcmul: return at::addcmul(x, b, c, a);
+      case kAddcdiv: return at::addcdiv(x, b, c, a);
+      case kLerp: return at::lerp(x, b, a);
+      case kSqrt: return at::sqrt(x);
+      case kReciprocal: return at::reciprocal(x);
+      case kMaximum: return at::maximum(x, b);
+      case kClampAbs: return ew::clamp_abs(x, a);
+    }
+    TORCH_INTERNAL_ASSERT(false, "unknown op");
+  }
+  /// The same op, writing x.
+  void in_place(at::Tensor& x) const {
+    switch (code) {
+      case kMulScalar: x.mul_(a); return;
+      case kAddScalar: x.add_(a); return;
+      case kDivScalar: x.div_(a); return;
+      case kMul: x.mul_(b); return;
+      case kDiv: x.div_(b); return;
+      case kAxpy: x.add_(b, a); return;
+      case kAddcmul: x.addcmul_(b, c, a); return;
+      case kAddcdiv: x.addcdiv_(b, c, a); return;
+      case kLerp: x.lerp_(b, a); return;
+      case kSqrt: x.sqrt_(); return;
+      case kReciprocal: x.reciprocal_(); return;
+      case kMaximum: at::maximum_out(x, x, b); return;
+      case kClampAbs: {
+        const at::Tensor r = ew::clamp_abs(x, a);  // x itself where the limit is beyond the dtype's range
+        if (!r.is_same(x)) x.copy_(r);
+        return;
+      }
+    }
+    TORCH_INTERNAL_ASSERT(false, "unknown op");
+  }
+};
+
+}  // namespace lazy
+
+/// A tensor inside a rule run by the reference driver (see the top of the file).
+class LazyTensor {
+ public:
+  LazyTensor() = default;
+  /// A parameter or state tensor: the rule's assignments to it write it in place.
+  static LazyTensor target(const at::Tensor& t) { return LazyTensor(t, Role::kTarget); }
+  /// A tensor the rule reads but must not write (the gradient).
+  static LazyTensor read_only(const at::Tensor& t) { return LazyTensor(t, Role::kReadOnly); }
+
+  /// A copy shares the tensor, so neither may write it afterwards.
+  LazyTensor(const LazyTensor& other) : value_(other.tensor()), role_(Role::kReadOnly), origin_(other.origin()) {
+    if (other.role_ == Role::kOwned) other.role_ = Role::kReadOnly;
+  }
+  LazyTensor(LazyTensor&& other) noexcept { take(std::move(other)); }
+  LazyTensor& operator=(const LazyTensor& value) { return assign(LazyTensor(value)); }
+  LazyTensor& operator=(LazyTensor&& value) { return assign(std::move(value)); }
+
+  /// The value (a pending value is computed now, once).
+  const at::Tensor& tensor() const {
+    if (role_ == Role::kPending) materialize();
+    return value_;
+  }
+
+  /// x ∘ (a, b, c) for a named x: pending.
+  friend LazyTensor apply(const LazyTensor& x, lazy::Op::Code code, double a = 0, const LazyTensor* b = nullptr,
+                          const LazyTensor* c = nullptr) {
+    LazyTensor r;
+    r.value_ = x.tensor();
+    r.role_ = Role::kPending;
+    r.base_ = &x;
+    r.origin_ = x.origin();  // what it is, should its ops all be the identity
+    if (x.role_ == Role::kTarget || x.role_ == Role::kOwned) {
+      r.reads_.push_back({&x, x.version_});
+    } else if (x.origin_ != nullptr) {
+      r.reads_.push_back({x.origin_, x.origin_->version_});
+    }
+    r.push(code, a, b, c);
+    return r;
+  }
+  /// x ∘ (a, b, c) for a temporary x: appended if pending, in place if owned.
+  friend LazyTensor apply(LazyTensor&& x, lazy::Op::Code code, double a = 0, const LazyTensor* b = nullptr,
+                          const LazyTensor* c = nullptr) {
+    if (x.role_ == Role::kPending) {
+      x.push(code, a, b, c);
+      return std::move(x);
+    }
+    if (x.role_ == Role::kOwned) {
+      LazyTensor unused;
+      unused.push(code, a, b, c);
+      unused.ops_.back().in_place(x.value_);
+      return std::move(x);
+    }
+    return apply(static_cast<const LazyTensor&>(x), code, a, b, c).materialized();
+  }
+
+ private:
+  enum class Role { kEmpty, kTarget, kReadOnly, kOwned, kPending };
+  struct Read {
+    const LazyTensor* target;  ///< a parameter, state or owned tensor
+    uint64_t version;          ///< its version when read
+  };
+
+  LazyTensor(const at::Tensor& t, Role role) : value_(t), role_(role) {}
+
+  // The parameter or state tensor whose storage this one shares, if any.
+  const LazyTensor* origin() const { return role_ == Role::kTarget ? this : origin_; }
+  // Appends an op; its tensor operands are shared from now on: an owned one
+  // becomes read-only, a target's version is recorded.
+  void push(lazy::Op::Code code, double a, const LazyTensor* b, const LazyTensor* c) {
+    lazy::Op op{code, a};
+    if (b != nullptr) op.b = share(*b);
+    if (c != nullptr) op.c = share(*c);
+    ops_.push_back(std::move(op));
+  }
+  at::Tensor share(const LazyTensor& x) {
+    at::Tensor t = x.tensor();
+    if (x.role_ == Role::kOwned) x.role_ = Role::kReadOnly;
+    if (const LazyTensor* o = x.origin()) reads_.push_back({o, o->version_});
+    return t;
+  }
+  void check_reads() const {
+    for (const Read& r : reads_) {
+      TORCH_INTERNAL_ASSERT(r.target->version_ == r.version,
+                            "a rule read a tensor, then wrote it in place before using what it read");
+    }
+  }
+  void take(LazyTensor&& other) {
+    value_ = std::move(other.value_);
+    role_ = other.role_;
+    base_ = other.base_;
+    origin_ = other.origin_;
+    ops_ = std::move(other.ops_);
+    reads_ = std::move(other.reads_);
+    other.role_ = Role::kEmpty;
+    other.ops_.clear();
+    other.reads_.clear();
+  }
+  // Runs the pending ops on a new tensor: the first out of place, the rest in
+  // place on its result (an op may be the identity and return its input).
+  void materialize() const {
+    check_reads();
+    bool owned = false;
+    for (const lazy::Op& op : ops_) {
+      if (owned) {
+        op.in_place(value_);
+      } else {
+        at::Tensor r = op.fresh(value_);
+        owned = !r.is_same(value_);
+        value_ = std::move(r);
+      }
+    }
+    role_ = owned ? Role::kOwned : Role::kReadOnly;
+    if (owned) origin_ = nullptr;
+    ops_.clear();
+    reads_.clear();
+  }
+  LazyTensor materialized() && {
+    materialize();
+    return std::move(*this);
+  }
+  bool writable() const { return role_ == Role::kTarget || role_ == Role::kOwned; }
+  LazyTensor& assign(LazyTensor&& v) {
+    if (v.role_ == Role::kPending && v.base_ == this && writable()) {  // x = f(x, …): in place
+      v.check_reads();
+      for (const lazy::Op& op : v.ops_) op.in_place(value_);
+    } else if (role_ == Role::kTarget) {  // a parameter or state tensor keeps its storage
+      const at::Tensor& r = v.tensor();
+      if (!r.is_same(value_)) value_.copy_(r);
+    } else {  // a local takes the value
+      v.tensor();
+      take(std::move(v));
+    }
+    ++version_;
+    return *this;
+  }
+
+  mutable at::Tensor value_;
+  mutable Role role_ = Role::kEmpty;
+  uint64_t version_ = 0;                          ///< bumped by each assignment
+  const LazyTensor* base_ = nullptr;              ///< pending: the value its ops apply to
+  mutable const LazyTensor* origin_ = nullptr;    ///< read-only: the target it aliases, if any
+  mutable c10::SmallVector<lazy::Op, 2> ops_;     ///< pending: the ops
+  mutable c10::SmallVector<Read, 2> reads_;       ///< pending: what it read, at which versions
+};
+
+// The element-wise vocabulary (elementwise.h) on lazy tensors, each for a
+// named first operand (pending) and a temporary one (appended, or in place).
+#define ADAPTIVE_LAZY_PARAMS(...) __VA_ARGS__
+#define ADAPTIVE_LAZY_OP(name, params, ...)                                                   \
+  inline LazyTensor name(const LazyTensor& x ADAPTIVE_LAZY_PARAMS params) {                   \
+    return apply(x, __VA_ARGS__);                                                             \
+  }                                                                                           \
+  inline LazyTensor name(LazyTensor&& x ADAPTIVE_LAZY_PARAMS params) { return apply(std::move(x), __VA_ARGS__); }
+
+using Code = lazy::Op::Code;
+ADAPTIVE_LAZY_OP(axpy, (, double alpha, const LazyTensor& b), Code::kAxpy, alpha, &b)
+ADAPTIVE_LAZY_OP(addcmul, (, double value, const LazyTensor& b, const LazyTensor& c), Code::kAddcmul, value, &b, &c)
+ADAPTIVE_LAZY_OP(addcdiv, (, double value, const LazyTensor& b, const LazyTensor& c), Code::kAddcdiv, value, &b, &c)
+ADAPTIVE_LAZY_OP(div, (, const Divisor<double>& d), Code::kDivScalar, d.value)
+ADAPTIVE_LAZY_OP(lerp, (, const LazyTensor& b, double weight), Code::kLerp, weight, &b)
+ADAPTIVE_LAZY_OP(reciprocal, (), Code::kReciprocal)
+ADAPTIVE_LAZY_OP(sqrt, (), Code::kSqrt)
+ADAPTIVE_LAZY_OP(maximum, (, const LazyTensor& b), Code::kMaximum, 0, &b)
+ADAPTIVE_LAZY_OP(clamp_abs, (, double limit), Code::kClampAbs, limit)
+ADAPTIVE_LAZY_OP(operator*, (, double b), Code::kMulScalar, b)
+ADAPTIVE_LAZY_OP(operator+, (, double b), Code::kAddScalar, b)
+ADAPTIVE_LAZY_OP(operator*, (, const LazyTensor& b), Code::kMul, 0, &b)
+ADAPTIVE_LAZY_OP(operator/, (, const LazyTensor& b), Code::kDiv, 0, &b)
+#undef ADAPTIVE_LAZY_OP
+#undef ADAPTIVE_LAZY_PARAMS
+
+}  // namespace ew
+}  // namespace adaptive
