@@ -61,6 +61,15 @@ Key state_key(const torch::Tensor& param) {
   }
 }
 
+namespace detail {
+/// Runs a step's closure, if given, with grad enabled (a step runs under no_grad).
+inline torch::Tensor run_closure(const torch::optim::Optimizer::LossClosure& closure) {
+  if (!closure) return {};
+  torch::AutoGradMode enable_grad(true);
+  return closure();
+}
+}  // namespace detail
+
 /// The shell every adaptive optimizer shares: checks, closure handling, state
 /// lookup, gradient clipping, save and load. An optimizer derives from it
 /// (CRTP) and supplies only what is its own: `kName`, `Rule`, `validate`,
@@ -82,13 +91,9 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// an error no parameter or state has changed.
   torch::Tensor step(LossClosure closure = nullptr) override {
     torch::NoGradGuard no_grad;
-    torch::Tensor loss;
-    if (closure) {
-      torch::AutoGradMode enable_grad(true);
-      loss = closure();
-    }
-    std::vector<std::vector<torch::Tensor>> grads = checked_gradients();
-    const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(grads);
+    const torch::Tensor loss = detail::run_closure(closure);
+    std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_);
+    const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
     std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
     kernels::StepBatch<typename Derived::Rule> fused;
     for (const auto gi : c10::irange(param_groups_.size())) {
@@ -206,8 +211,11 @@ class OptimizerBase : public torch::optim::Optimizer {
     }
     archive.write("state", state_archive);
     archive.write("param_groups", groups_archive);
-    // An extra entry the built-ins ignore, so that resuming keeps the count.
+    // Extra entries the built-ins ignore: resuming keeps the count, and
+    // another adaptive optimizer refuses the file by name, also where the
+    // options cannot tell (AdamW's are a subset of Adam's).
     archive.write(kSkippedStepsKey, torch::tensor(skipped_steps_));
+    archive.write(kWriterKey, c10::IValue(std::string(Derived::kName)));
   }
 
   /// Restores state and, as PyTorch's load_state_dict does, the options of
@@ -238,9 +246,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// group and both types when they are of another (options_cast.h).
   Options& options_at(size_t gi) { return detail::options_as<Options>(param_groups_[gi].options(), Derived::kName, gi); }
   /// \copydoc options_at(size_t)
-  const Options& options_at(size_t gi) const {
-    return detail::options_as<Options>(param_groups_[gi].options(), Derived::kName, gi);
-  }
+  const Options& options_at(size_t gi) const { return options_of(param_groups_, gi); }
 
   /// One step of one parameter: the step count advances, then the rule runs
   /// now on the reference driver or is queued on `fused` (kernels/dispatch.h).
@@ -293,6 +299,7 @@ class OptimizerBase : public torch::optim::Optimizer {
 
  private:
   static constexpr const char* kSkippedStepsKey = "adaptive/skipped_steps";
+  static constexpr const char* kWriterKey = "adaptive/optimizer";  // the kName of who wrote it
   static constexpr const char* kSameAlgorithm =
       " (an optimizer loads checkpoints of its own algorithm: its own or the torch::optim built-in's)";
 
@@ -320,18 +327,28 @@ class OptimizerBase : public torch::optim::Optimizer {
     }
   }
 
- private:
+  /// \name The step's checks and whole-model decisions, over any groups
+  /// step() runs these on its own groups; a wrapper that steps a part of a
+  /// model (ShardedOptimizer) runs them on the whole model's, so that it
+  /// checks, skips and clips exactly as the unsharded optimizer does.
+  ///@{
 
-  // Every group's options and every (param, grad) pair, checked up front. The
-  // result holds, per group and parameter, the gradient or an undefined
-  // tensor for parameters to skip.
-  std::vector<std::vector<torch::Tensor>> checked_gradients() const {
-    check_params(param_groups_);
-    std::vector<std::vector<torch::Tensor>> grads(param_groups_.size());
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      check_options(options_at(gi));
-      for (const auto pi : c10::irange(param_groups_[gi].params().size())) {
-        const torch::Tensor& p = param_groups_[gi].params()[pi];
+  /// Group `gi`'s options with their concrete type, or a c10::Error naming
+  /// the group and both types (options_cast.h).
+  static const Options& options_of(const std::vector<ParamGroup>& groups, size_t gi) {
+    return detail::options_as<Options>(groups[gi].options(), Derived::kName, gi);
+  }
+
+  /// Every group's options and every (param, grad) pair, checked up front.
+  /// The result holds, per group and parameter, the gradient (a sparse one
+  /// coalesced) or an undefined tensor for parameters to skip.
+  static std::vector<std::vector<torch::Tensor>> checked_gradients(const std::vector<ParamGroup>& groups) {
+    check_params(groups);
+    std::vector<std::vector<torch::Tensor>> grads(groups.size());
+    for (const auto gi : c10::irange(groups.size())) {
+      check_options(options_of(groups, gi));
+      for (const auto pi : c10::irange(groups[gi].params().size())) {
+        const torch::Tensor& p = groups[gi].params()[pi];
         const torch::Tensor& g = p.grad();
         grads[gi].push_back(g);
         if (!g.defined()) continue;
@@ -348,7 +365,8 @@ class OptimizerBase : public torch::optim::Optimizer {
                     "); nothing was updated: use float32 or float64 parameters there");
         if constexpr (Derived::kSparseGradients) {
           if (g.is_sparse()) {
-            Derived::check_sparse(options_at(gi), "parameter " + std::to_string(pi) + " of group " + std::to_string(gi));
+            Derived::check_sparse(options_of(groups, gi),
+                                  "parameter " + std::to_string(pi) + " of group " + std::to_string(gi));
             grads[gi].back() = g.coalesce();  // the update reads each entry once
           }
         }
@@ -357,18 +375,21 @@ class OptimizerBase : public torch::optim::Optimizer {
     return grads;
   }
 
-  // The values a gradient holds: a dense one itself, a sparse (coalesced)
-  // one its values, each entry once; finiteness and norms read these.
+  /// The values a gradient holds: a dense one itself, a sparse (coalesced)
+  /// one its values, each entry once; finiteness and norms read these.
   static torch::Tensor stored_values(const torch::Tensor& g) { return g.is_sparse() ? g._values() : g; }
 
-  // A group with skip_nonfinite and a NaN or ±inf gradient takes no step:
-  // its gradients are dropped here, before clipping, so that it is left
-  // exactly as it was and does not poison the global norm of the others.
-  // Returns the dropped gradients.
-  std::vector<torch::Tensor> skip_nonfinite_groups(std::vector<std::vector<torch::Tensor>>& grads) {
+  /// A group with skip_nonfinite and a NaN or ±inf gradient takes no step:
+  /// its gradients (in `grads`, from checked_gradients) are dropped here,
+  /// before clipping, so that it is left exactly as it was and does not
+  /// poison the global norm of the others. Adds the groups skipped to
+  /// `skipped_steps`; returns the dropped gradients' values.
+  static std::vector<torch::Tensor> skip_nonfinite_groups(const std::vector<ParamGroup>& groups,
+                                                          std::vector<std::vector<torch::Tensor>>& grads,
+                                                          int64_t& skipped_steps) {
     std::vector<torch::Tensor> dropped;
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      if (!options_at(gi).skip_nonfinite()) continue;
+    for (const auto gi : c10::irange(groups.size())) {
+      if (!options_of(groups, gi).skip_nonfinite()) continue;
       bool finite = true;
       for (const auto& g : grads[gi]) {
         if (g.defined() && !at::isfinite(stored_values(g)).all().item().toBool()) finite = false;
@@ -378,45 +399,80 @@ class OptimizerBase : public torch::optim::Optimizer {
         if (g.defined()) dropped.push_back(stored_values(g));
         g = torch::Tensor();
       }
-      ++skipped_steps_;
+      ++skipped_steps;
     }
     return dropped;
   }
+
+  /// What norm clipping reads: the values of the gradients a step updates
+  /// (`grads` after skip_nonfinite_groups), each with its group's
+  /// clip_grad_value (value clipping comes first), whether any group clips
+  /// by norm, and whether every group is fused (then the norm may be
+  /// reduced in one fused pass).
+  struct NormInputs {
+    std::vector<torch::Tensor> values;  ///< per gradient: what it holds
+    std::vector<double> clip_values;    ///< per gradient: its group's clip_grad_value
+    bool clip_norm = false;             ///< some group clips by norm
+    bool all_fused = true;              ///< every group is fused
+  };
+  /// \copydoc NormInputs
+  static NormInputs norm_inputs(const std::vector<ParamGroup>& groups,
+                                const std::vector<std::vector<torch::Tensor>>& grads) {
+    NormInputs in;
+    for (const auto gi : c10::irange(groups.size())) {
+      const Options& o = options_of(groups, gi);
+      in.clip_norm = in.clip_norm || o.clip_grad_norm() > 0;
+      in.all_fused = in.all_fused && o.fused();
+      for (const auto& g : grads[gi]) {
+        if (!g.defined()) continue;
+        in.values.push_back(stored_values(g));
+        in.clip_values.push_back(o.clip_grad_value());
+      }
+    }
+    return in;
+  }
+
+  /// Reads group `gi`'s options from `archive` into a copy of `current`,
+  /// checked; refuses (c10::Error, `context` first) options of another
+  /// algorithm. Options the archive lacks (one written by torch::optim lacks
+  /// adaptive's) keep their current values.
+  static std::unique_ptr<Options> read_options(torch::serialize::InputArchive& archive, const Options& current,
+                                               size_t gi, const std::string& context) {
+    const std::string foreign = detail::mismatched_keys<Options>(archive, /*complete=*/true);
+    TORCH_CHECK(foreign.empty(), context, ": the checkpoint is not this algorithm's: group ", gi,
+                "'s options in it are ", foreign, kSameAlgorithm);
+    auto options = std::make_unique<Options>(current);
+    detail::read_fields(*options, archive);
+    check_options(*options);
+    return options;
+  }
+  ///@}
+
+ private:
 
   // Clipping and maximize, per group: the value-clip limit and the factor
   // that norm clipping and the sign of maximize fold into one multiply.
   // `dropped`: the gradients skip_nonfinite dropped (in last_grad_norm(), not in clipping).
   std::vector<GroupGradient> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads,
                                               const std::vector<torch::Tensor>& dropped) {
-    std::vector<torch::Tensor> flat;
-    std::vector<double> clip_values;
-    bool clip_norm = false;
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      const Options& o = options_at(gi);
-      clip_norm = clip_norm || o.clip_grad_norm() > 0;
-      for (const auto& g : grads[gi]) {
-        if (!g.defined()) continue;
-        flat.push_back(stored_values(g));
-        clip_values.push_back(o.clip_grad_value());
-      }
-    }
+    const NormInputs in = norm_inputs(param_groups_, grads);
     // The clipping coefficient of a max_norm, once the global norm is known:
     // on the host, or (device_norm) as a tensor on the GPU.
     std::function<double(double)> coefficient;
     torch::Tensor device_norm;
     last_grad_norm_ = c10::nullopt;
     last_grad_norm_on_device_ = torch::Tensor();
-    if (clip_norm && !norm_source_ && dropped.empty() && norm_stays_on_device(flat)) {
+    if (in.clip_norm && !norm_source_ && dropped.empty() && in.all_fused && on_one_cuda_device(in.values)) {
       // Every gradient goes to the fused CUDA driver: the norms stay on the
       // GPU, computed as torch::nn::utils::clip_grad_norm_ computes them.
-      const GradNormTensors norms = grad_norm_tensors(flat, clip_values);
+      const GradNormTensors norms = grad_norm_tensors(in.values, in.clip_values);
       device_norm = norms.clipped;
       last_grad_norm_on_device_ = norms.unclipped;
-    } else if (clip_norm) {
+    } else if (in.clip_norm) {
       // Value clipping comes first, so norm clipping sees clamped gradients.
       // From the source, or over all gradients here: in one fused pass in
       // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
-      const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(flat, clip_values, all_groups_fused());
+      const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(in.values, in.clip_values, in.all_fused);
       last_grad_norm_ = norm_with(norms.unclipped, dropped);
       coefficient = [norms](double max_norm) {
         return norms.clipped_tensor.defined() ? clip_coefficient(max_norm, norms.clipped_tensor)
@@ -439,21 +495,12 @@ class OptimizerBase : public torch::optim::Optimizer {
     return result;
   }
 
-  // Whether the clipping norm of `grads` can stay on the GPU: every group is
-  // fused and every gradient is one the fused CUDA driver takes, on one device.
-  bool norm_stays_on_device(const std::vector<torch::Tensor>& grads) const {
-    if (grads.empty() || !all_groups_fused()) return false;
+  // Whether every gradient is one the fused CUDA driver takes, all on one
+  // device: then (every group fused) the clipping norm stays on the GPU.
+  static bool on_one_cuda_device(const std::vector<torch::Tensor>& grads) {
+    if (grads.empty()) return false;
     for (const auto& g : grads) {
       if (!kernels::cuda_fused_eligible(g, g, {}) || g.device() != grads.front().device()) return false;
-    }
-    return true;
-  }
-
-  // The fused reduction may serve only when every group is fused (grad_norms
-  // also requires every gradient to be one the fused driver takes).
-  bool all_groups_fused() const {
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      if (!options_at(gi).fused()) return false;
     }
     return true;
   }
@@ -471,6 +518,12 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
   c10::IValue version;
   TORCH_CHECK(archive.try_read("pytorch_version", version), name,
               "::load: not an optimizer checkpoint (no 'pytorch_version' entry)");
+  c10::IValue writer;  // absent from the built-ins' checkpoints and from adaptive 0.1.0's
+  if (archive.try_read(kWriterKey, writer)) {
+    TORCH_CHECK(writer.isString() && writer.toStringRef() == name, name,
+                "::load: the checkpoint is not this algorithm's: it was written by ",
+                writer.isString() ? writer.toStringRef() : std::string("?"), kSameAlgorithm);
+  }
 
   // 1. Read everything into temporaries.
   InputArchive state_archive, groups_archive;
@@ -496,16 +549,8 @@ void OptimizerBase<Derived, OptionsT, StateT>::load(torch::serialize::InputArchi
                 " of the checkpoint has ", size.item<int64_t>(), " parameters, this optimizer's has ",
                 params.size());
 
-    // Options absent from the checkpoint (one written by torch::optim lacks
-    // adaptive's) keep their current values.
-    auto options = std::make_unique<Options>(options_at(gi));
     group_archive.read("options", options_archive);
-    const std::string foreign_options = detail::mismatched_keys<Options>(options_archive, /*complete=*/true);
-    TORCH_CHECK(foreign_options.empty(), name, "::load: the checkpoint is not this algorithm's: group ", gi,
-                "'s options in it are ", foreign_options, kSameAlgorithm);
-    detail::read_fields(*options, options_archive);
-    check_options(*options);
-    new_options.push_back(std::move(options));
+    new_options.push_back(read_options(options_archive, options_at(gi), gi, std::string(name) + "::load"));
 
     for (const auto pi : c10::irange(params.size())) {
       c10::IValue saved_key;

@@ -31,6 +31,7 @@
 
 #include "optim/clip.h"
 #include "optim/fields.h"
+#include "optim/optimizer_base.h"
 #include "optim/options_cast.h"
 
 #include <c10/util/irange.h>
@@ -87,9 +88,13 @@ void broadcast_from_owners(const std::vector<torch::Tensor>& views, const std::v
 torch::Tensor piece_view(const torch::Tensor& param, const ShardPiece& piece);
 }  // namespace detail
 
-/// Optimizer state sharded across ranks (ZeRO stage 1) for adaptive::Adam,
-/// RMSprop or Adagrad; see the file comment. Its param_groups() are the whole
-/// model's, so LR schedulers work on it as on the unsharded optimizer.
+/// Optimizer state sharded across ranks (ZeRO stage 1) for any adaptive
+/// optimizer (optim/optimizers.h); see the file comment. Its param_groups()
+/// are the whole model's, so LR schedulers work on it as on the unsharded
+/// optimizer. The checks, skip_nonfinite and norm clipping are the shell's
+/// own (OptimizerBase), run over the whole model; the update is the shard
+/// optimizer's, an Inner over this rank's pieces. Sparse gradients are
+/// refused (a piece of one is not a view of it).
 template <class Inner>
 class ShardedOptimizer : public torch::optim::Optimizer {
  public:
@@ -162,16 +167,17 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   /// Steps this rank's shard, then broadcasts every shard from its owner. A
   /// collective call: every rank must call it.
   torch::Tensor step(LossClosure closure = nullptr) override {
-    torch::Tensor loss;
-    if (closure) {
-      torch::AutoGradMode enable_grad(true);
-      loss = closure();
-    }
     torch::NoGradGuard no_grad;
+    const torch::Tensor loss = detail::run_closure(closure);
     TORCH_CHECK(param_groups_.size() == shard_groups_, "adaptive::ShardedOptimizer: parameters were added after ",
                 "construction (", param_groups_.size(), " groups, ", shard_groups_,
                 " sharded); construct it with every group instead");
-    check_gradients();
+    // The whole model's checks, skips and norms, as the unsharded optimizer
+    // takes them (OptimizerBase's), on every rank: a bad gradient makes every
+    // rank throw, rather than one throwing and the others waiting for it in
+    // the broadcast.
+    std::vector<std::vector<torch::Tensor>> grads = Inner::checked_gradients(param_groups_);
+    refuse_sparse(grads);
     follow_replaced_storage();
     // Schedulers and users change the whole model's options: the shard follows.
     if (shard_) {
@@ -179,18 +185,18 @@ class ShardedOptimizer : public torch::optim::Optimizer {
         shard_->param_groups()[gi].set_options(param_groups_[gi].options().clone());
       }
     }
-    const std::vector<bool> skip = groups_to_skip();
-    whole_model_norms_ = norms_of_whole_model(skip);
+    const std::vector<torch::Tensor> dropped = Inner::skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
+    whole_model_norms_ = norms_of_whole_model(grads, dropped);
 
     // Each local piece gets its part of its parameter's gradient (none when
     // the parameter has none or its group is skipped).
-    for (const auto gi : c10::irange(param_groups_.size())) skipped_steps_ += skip[gi] ? 1 : 0;
+    std::vector<torch::Tensor> grad_of_param;
+    for (const auto& group : grads) grad_of_param.insert(grad_of_param.end(), group.begin(), group.end());
     for (const auto i : c10::irange(pieces_.size())) {
       const ShardPiece& piece = pieces_[i];
       if (piece.owner != rank()) continue;
-      const torch::Tensor& grad = params_[piece.param].grad();
-      views_[i].mutable_grad() =
-          grad.defined() && !skip[piece_groups_[i]] ? detail::piece_view(grad, piece) : torch::Tensor();
+      const torch::Tensor& grad = grad_of_param[piece.param];
+      views_[i].mutable_grad() = grad.defined() ? detail::piece_view(grad, piece) : torch::Tensor();
     }
     if (shard_) shard_->step();
     for (const auto i : c10::irange(pieces_.size())) {
@@ -240,12 +246,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       torch::serialize::InputArchive group;
       TORCH_CHECK(archive.try_read("sharded/options/" + std::to_string(gi), group), name,
                   ": the checkpoint lacks the options of group ", gi);
-      const std::string foreign = detail::mismatched_keys<Options>(group, /*complete=*/true);
-      TORCH_CHECK(foreign.empty(), name, ": the checkpoint is not ", Inner::kName, "'s: group ", gi,
-                  "'s options in it are ", foreign);
-      options.push_back(std::make_unique<Options>(options_at(gi)));
-      detail::read_fields(*options.back(), group);
-      Inner::check_options(*options.back());
+      options.push_back(Inner::read_options(group, options_at(gi), gi, name));
     }
     if (shard_) {
       torch::serialize::InputArchive shard;
@@ -318,62 +319,26 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     }
   }
 
-  // The whole model's gradients are checked on every rank, so that a bad
-  // gradient makes every rank throw (rather than one rank throwing and the
-  // others waiting for it in the broadcast).
-  void check_gradients() const {
-    size_t k = 0;
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      Inner::check_options(options_at(gi));
-      for (const auto& p : param_groups_[gi].params()) {
-        const auto& g = p.grad();
-        ++k;
-        if (!g.defined()) continue;
-        TORCH_CHECK(!g.is_sparse() && g.sizes() == p.sizes() && g.scalar_type() == p.scalar_type() &&
-                        g.device() == p.device(),
-                    Inner::kName, " (sharded): the gradient of parameter ", k - 1, " (group ", gi,
-                    ") must be dense and match its parameter: gradient ", g.scalar_type(), g.sizes(), " on ",
-                    g.device(), ", parameter ", p.scalar_type(), p.sizes(), " on ", p.device());
+  // A piece of a sparse gradient is not a view of it: refused (Adagrad's
+  // checks let sparse gradients through).
+  void refuse_sparse(const std::vector<std::vector<torch::Tensor>>& grads) const {
+    for (const auto gi : c10::irange(grads.size())) {
+      for (const auto pi : c10::irange(grads[gi].size())) {
+        TORCH_CHECK(!grads[gi][pi].defined() || !grads[gi][pi].is_sparse(), kName,
+                    " does not support sparse gradients (parameter ", pi, " of group ", gi, ")");
       }
     }
-  }
-
-  std::vector<bool> groups_to_skip() const {
-    std::vector<bool> skip(param_groups_.size(), false);
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      if (!options_at(gi).skip_nonfinite()) continue;
-      for (const auto& p : param_groups_[gi].params()) {
-        if (p.grad().defined() && !at::isfinite(p.grad()).all().item().toBool()) skip[gi] = true;
-      }
-    }
-    return skip;
   }
 
   // What the unsharded optimizer would compute: the same gradients, in the
   // same order, the same reduction.
-  GradNorms norms_of_whole_model(const std::vector<bool>& skip) {
-    std::vector<torch::Tensor> grads;
-    std::vector<double> clip_values;
-    std::vector<torch::Tensor> skipped;  // in last_grad_norm(), not in clipping
-    bool clips = false, fused = true;
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      const Options& o = options_at(gi);
-      clips = clips || o.clip_grad_norm() > 0;
-      fused = fused && o.fused();
-      for (const auto& p : param_groups_[gi].params()) {
-        if (!p.grad().defined()) continue;
-        if (skip[gi]) {
-          skipped.push_back(p.grad());
-          continue;
-        }
-        grads.push_back(p.grad());
-        clip_values.push_back(o.clip_grad_value());
-      }
-    }
+  GradNorms norms_of_whole_model(const std::vector<std::vector<torch::Tensor>>& grads,
+                                 const std::vector<torch::Tensor>& dropped) {
+    const auto in = Inner::norm_inputs(param_groups_, grads);
     last_norm_ = c10::nullopt;
-    if (!clips) return {};
-    const GradNorms norms = grad_norms(grads, clip_values, fused);
-    last_norm_ = norm_with(norms.unclipped, skipped);
+    if (!in.clip_norm) return {};
+    const GradNorms norms = grad_norms(in.values, in.clip_values, in.all_fused);
+    last_norm_ = norm_with(norms.unclipped, dropped);
     return norms;
   }
 

@@ -141,6 +141,15 @@ TEST(Sharded, AdagradEqualsUnshardedBitForBit) {
   }
 }
 
+// Every optimizer of optim/optimizers.h, sharded: defaults with norm
+// clipping, two groups, 3 ranks (the three above also with their own options).
+TEST(Sharded, EveryOptimizerEqualsUnshardedBitForBit) {
+#define ADAPTIVE_SHARDED_CASE(Class, ...) \
+  expect_equal_to_unsharded<adaptive::Class>(3, adaptive::Class::Options().clip_grad_norm(0.5), true);
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_SHARDED_CASE)
+#undef ADAPTIVE_SHARDED_CASE
+}
+
 // A NaN in one shard skips the whole group on every rank, as unsharded.
 TEST(Sharded, SkipNonfiniteSkipsTheGroupOnEveryRank) {
   expect_equal_to_unsharded<adaptive::Adam>(
@@ -285,6 +294,27 @@ TEST(Sharded, BadInputIsRefusedOnEveryRank) {
     sharded.add_param_group(torch::optim::OptimizerParamGroup({torch::ones({3}, torch::requires_grad())}));
     set_grads(params, 0);
     EXPECT_THROW(sharded.step(), c10::Error);
+  });
+}
+
+// Adagrad takes sparse gradients unsharded; a piece of one is not a view of
+// it, so the sharded optimizer refuses them, on every rank, before any change.
+TEST(Sharded, SparseGradientsAreRefused) {
+  run_ranks(2, [&](int, Group group) {
+    auto params = make_params();
+    adaptive::ShardedOptimizer<adaptive::Adagrad> sharded(params, {}, group);
+    set_grads(params, 0);
+    const auto before = params[0].detach().clone();
+    params[0].mutable_grad() = params[0].grad().to_sparse();
+    try {
+      sharded.step();
+      ADD_FAILURE() << "a sparse gradient was accepted";
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what_without_backtrace()).find("does not support sparse gradients (parameter 0 of group 0)"),
+                std::string::npos)
+          << e.what_without_backtrace();
+    }
+    EXPECT_TRUE(torch::equal(params[0], before));
   });
 }
 
