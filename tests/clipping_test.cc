@@ -23,9 +23,8 @@ void set_clipping(torch::optim::OptimizerOptions& o, double max_norm, double max
 }
 
 ParityCase two_group_case(const std::string& optimizer) {
-  for (auto cases : {adam_cases(), adamw_cases(), rmsprop_cases(), adagrad_cases(), sgd_cases()})
-    for (const auto& c : cases)
-      if (c.optimizer == optimizer && c.group_count == 2) return c;
+  for (const auto& c : builtin_parity_cases())
+    if (c.optimizer == optimizer && c.group_count == 2) return c;
   throw std::runtime_error("no two-group case for " + optimizer);
 }
 

@@ -18,6 +18,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <string>
+#include <type_traits>
 
 namespace adaptive_test {
 namespace {
@@ -76,11 +79,10 @@ TEST_P(BuiltinParity, MatchesBuiltinAfter200Steps) {
 
 std::vector<Param> all_params() {
   std::vector<Param> out;
-  for (auto cases : {adam_cases(), adamw_cases(), rmsprop_cases(), adagrad_cases(), sgd_cases()})
-    for (const auto& c : cases)
-      for (auto dtype : {torch::kFloat64, torch::kFloat32})
-        for (const auto& device : devices())
-          for (bool fused : {true, false}) out.push_back({c, dtype, device, fused});
+  for (const auto& c : builtin_parity_cases())
+    for (auto dtype : {torch::kFloat64, torch::kFloat32})
+      for (const auto& device : devices())
+        for (bool fused : {true, false}) out.push_back({c, dtype, device, fused});
   return out;
 }
 
@@ -100,6 +102,18 @@ class ReportWorst : public ::testing::Environment {
   }
 };
 const auto* const kReport = ::testing::AddGlobalTestEnvironment(new ReportWorst);
+
+// A new optimizer of optim/optimizers.h with a built-in but no parity cases fails here.
+TEST(BuiltinParityCases, CoverEveryOptimizerWithABuiltin) {
+  std::set<std::string> covered;
+  for (const auto& c : builtin_parity_cases()) covered.insert(c.optimizer);
+#define ADAPTIVE_EXPECT_COVERED(Class, ...)                                                 \
+  if (!std::is_void_v<adaptive::Class::Builtin>) {                                          \
+    EXPECT_EQ(covered.count(#Class), 1u) << #Class " has a built-in but no parity cases"; \
+  }
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_EXPECT_COVERED)
+#undef ADAPTIVE_EXPECT_COVERED
+}
 
 }  // namespace
 }  // namespace adaptive_test

@@ -167,4 +167,12 @@ std::vector<ParityCase> sgd_cases() {
   return cases;
 }
 
+std::vector<ParityCase> builtin_parity_cases() {
+  std::vector<ParityCase> all;
+  for (auto cases : {adam_cases(), adamw_cases(), rmsprop_cases(), adagrad_cases(), sgd_cases()}) {
+    all.insert(all.end(), cases.begin(), cases.end());
+  }
+  return all;
+}
+
 }  // namespace adaptive_test

@@ -89,5 +89,8 @@ std::vector<ParityCase> adamw_cases();
 std::vector<ParityCase> rmsprop_cases();
 std::vector<ParityCase> adagrad_cases();
 std::vector<ParityCase> sgd_cases();
+/// All of the above: every optimizer of optim/optimizers.h that has a built-in
+/// (parity_builtin_test checks that none is missing).
+std::vector<ParityCase> builtin_parity_cases();
 
 }  // namespace adaptive_test

@@ -15,6 +15,9 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <set>
+#include <string>
+#include <typeinfo>
 
 namespace adaptive_test {
 namespace {
@@ -75,9 +78,9 @@ TEST_P(Resume, IsBitIdenticalToAnUninterruptedRun) {
   EXPECT_EQ(interrupted_vs_straight(c.make, c.defaults, 37, 120), 0.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    StatefulOptions, Resume,
-    ::testing::Values(
+// Cases per optimizer: options that add state or change what is saved.
+std::vector<ResumeCase> resume_cases() {
+  return {
         ResumeCase{"Adam_amsgrad_clip", maker<adaptive::Adam>(adaptive::AdamOptions(5e-3).amsgrad(true).clip_grad_norm(0.1)),
                    maker<adaptive::Adam>(adaptive::AdamOptions())},
         ResumeCase{"Adam_no_bias_correction_value_clip",
@@ -116,8 +119,27 @@ INSTANTIATE_TEST_SUITE_P(
         ResumeCase{"Adagrad_lr_decay_init",
                    maker<adaptive::Adagrad>(
                        adaptive::AdagradOptions(5e-2).lr_decay(0.01).initial_accumulator_value(0.1).weight_decay(0.01)),
-                   maker<adaptive::Adagrad>(adaptive::AdagradOptions())}),
-    [](const auto& info) { return info.param.name; });
+                   maker<adaptive::Adagrad>(adaptive::AdagradOptions())}};
+}
+
+INSTANTIATE_TEST_SUITE_P(StatefulOptions, Resume, ::testing::ValuesIn(resume_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+// A new optimizer of optim/optimizers.h without a resume case fails here.
+TEST(Resume, CoversEveryOptimizer) {
+  std::set<std::string> covered;
+  const Problem problem = make_problem(torch::kFloat64, torch::kCPU, 11);
+  for (const ResumeCase& c : resume_cases()) {
+    auto params = fresh_params(problem);
+    const auto opt = c.make(params);
+    const torch::optim::Optimizer& made = *opt;
+    covered.insert(typeid(made).name());
+  }
+#define ADAPTIVE_EXPECT_COVERED(Class, ...) \
+  EXPECT_EQ(covered.count(typeid(adaptive::Class).name()), 1u) << #Class " has no resume case";
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_EXPECT_COVERED)
+#undef ADAPTIVE_EXPECT_COVERED
+}
 
 // Switching a running job from torch::optim to adaptive (and back) keeps its state.
 TEST(Interop, BuiltinCheckpointLoadsIntoAdaptive) {
