@@ -5,9 +5,10 @@
 // SIMD lane (below).
 //
 // For tensors (at::Tensor, and the reference driver's ew::LazyTensor, which
-// runs `x = f(x, …)` in place) each function is exactly one ATen op, the op torch::optim and
-// PyTorch's torch.optim use at that point of the algorithm; that is why the
-// reference driver reproduces them bit for bit, not merely to rounding.
+// runs `x = f(x, …)` in place) each function is exactly one ATen op, the op
+// torch::optim and PyTorch's torch.optim use at that point of the algorithm;
+// that is why the reference driver reproduces them bit for bit, not merely
+// to rounding.
 //
 // For the fused CPU driver each function evaluates, element by element, what
 // ATen's CPU kernel for that op evaluates, with the same roundings: on AVX2

@@ -134,10 +134,11 @@ class LazyTensor {
       x.push(code, a, b, c);
       return std::move(x);
     }
-    if (x.role_ == Role::kOwned) {
-      LazyTensor unused;
-      unused.push(code, a, b, c);
-      unused.ops_.back().in_place(x.value_);
+    if (x.role_ == Role::kOwned) {  // a result of this step that nothing else holds: written now
+      x.push(code, a, b, c);
+      x.ops_.back().in_place(x.value_);
+      x.ops_.clear();
+      x.reads_.clear();
       return std::move(x);
     }
     return apply(static_cast<const LazyTensor&>(x), code, a, b, c).materialized();
