@@ -51,12 +51,23 @@ struct Shape {
 using AtenStep = std::function<void()>;
 using MakeAtenStep = std::function<AtenStep(const std::vector<torch::Tensor>&)>;
 
+// How the parameters are stored. The tensor-op table runs every optimizer
+// that has a built-in on each: float32 and float64 with fused(false), and
+// bfloat16 and channels-last float32 with the default options, which the
+// fused CPU driver does not take.
+struct Storage {
+  std::string name;
+  torch::Dtype dtype = torch::kFloat32;
+  bool channels_last = false;
+  bool fused = true;  // the adaptive side's fused() option
+};
 struct Config {
   std::string optimizer, options;
   int bytes_per_element;  // fp32 traffic of one step per parameter element
   std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)> builtin, adaptive;
   bool clip_norm = false;  // built-in and ATen sides call clip_grad_norm_ first
   MakeAtenStep aten;       // empty: ATen has no fused kernel for it (or this LibTorch predates them)
+  Storage storage;         // how its parameters are stored (default: float32, contiguous)
 };
 
 #if ADAPTIVE_TORCH_AT_LEAST(2, 4)
@@ -174,16 +185,6 @@ std::vector<Config> configs() {
   return c;
 }
 
-// How the parameters are stored. The tensor-op table runs every optimizer
-// that has a built-in on each: float32 and float64 with fused(false), and
-// bfloat16 and channels-last float32 with the default options, which the
-// fused CPU driver does not take.
-struct Storage {
-  std::string name;
-  torch::Dtype dtype = torch::kFloat32;
-  bool channels_last = false;
-  bool fused = true;  // the adaptive side's fused() option
-};
 const std::vector<Storage> kTensorOpStorages = {{"f32, fused(false)", torch::kFloat32, false, false},
                                                 {"f64, fused(false)", torch::kFloat64, false, false},
                                                 {"bf16", torch::kBFloat16, false, true},
@@ -195,6 +196,7 @@ void add_tensor_op_config(std::vector<Config>& c, const Storage& storage) {
   if constexpr (!std::is_void_v<typename Opt::Builtin>) {
     Config config = default_config<Opt>();
     config.options = storage.name;
+    config.storage = storage;
     config.aten = nullptr;
     const bool fused = storage.fused;
     config.adaptive = [fused](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
@@ -212,14 +214,6 @@ std::vector<Config> tensor_op_configs() {
   }
   return c;
 }
-const Storage& storage_of(const Config& c) {
-  for (const Storage& s : kTensorOpStorages) {
-    if (s.name == c.options) return s;
-  }
-  static const Storage kDefault{"default"};
-  return kDefault;
-}
-
 // A shape's tensors, 1-D (or, for channels-last, N x C x 1 x W with W = 5:
 // a layout that differs from the contiguous one), with small gradients.
 std::vector<torch::Tensor> make_params(const Shape& s, const Storage& storage) {
@@ -242,7 +236,7 @@ const char* impl_name(Impl impl) {
 }
 
 void step_benchmark(benchmark::State& state, const Config& c, const Shape& s, Impl impl) {
-  auto params = make_params(s, storage_of(c));
+  auto params = make_params(s, c.storage);
   std::unique_ptr<torch::optim::Optimizer> opt;
   AtenStep aten_step;
   if (impl == Impl::kAtenFused) {
