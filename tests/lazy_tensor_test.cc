@@ -3,6 +3,7 @@
 // itself; everything else computes a new tensor; nothing it must not write is
 // written; and a value read before its tensor was written is not used stale.
 
+#include "optim/kernels/dtype_support.h"
 #include "optim/rules/elementwise.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +63,44 @@ TEST(LazyTensor, AValueReadBeforeItsTargetWasWrittenIsNotUsedStale) {
   const LazyTensor old = x * 1.0;  // pending: reads x later
   x = x * 2.0;                     // x written in place
   EXPECT_THROW(old.tensor(), c10::Error);
+}
+
+// The ops with a number operand hand it to ATen as a 0-dim tensor of x's dtype
+// where that is cheaper (CPU float and double): the bits must be those of
+// ATen's number overloads, which the built-ins call, in every dtype, for
+// values of every magnitude, in place and not.
+TEST(LazyTensor, NumberOperandsGiveTheNumberOverloadsBits) {
+  torch::manual_seed(0);
+  std::vector<torch::Dtype> types = {torch::kFloat32, torch::kFloat64, torch::kBFloat16};
+  if (adaptive::kernels::unsupported_reason(torch::kFloat16, torch::kCPU).empty()) types.push_back(torch::kFloat16);
+  const auto same = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return a.scalar_type() == b.scalar_type() && torch::equal(a.isnan(), b.isnan()) &&
+           torch::equal(a.nan_to_num(0, 0, 0), b.nan_to_num(0, 0, 0));
+  };
+  for (const torch::Dtype type : types) {
+    for (int trial = 0; trial < 60; ++trial) {
+      const torch::Tensor x = (torch::randn({1031}, torch::kFloat64) * std::pow(10.0, trial % 9 - 4)).to(type);
+      // β-like numbers near 1 and random ones over many magnitudes.
+      const double a = trial % 3 == 0 ? 1.0 - std::pow(10.0, -(trial % 7) - 1)
+                                      : torch::randn({}, torch::kFloat64).item<double>() * std::pow(10.0, trial % 7 - 3);
+      SCOPED_TRACE(testing::Message() << type << ", a = " << a);
+      const auto div = adaptive::ew::Divisor<double>::of(a);
+      // Out of place: the value is a read-only tensor, so each op computes a new one.
+      const LazyTensor in = LazyTensor::read_only(x);
+      EXPECT_TRUE(same((in * a).tensor(), at::mul(x, a)));
+      EXPECT_TRUE(same((in + a).tensor(), at::add(x, a)));
+      EXPECT_TRUE(same(ew::div(in, div).tensor(), at::div(x, a)));
+      // In place: x = x ∘ a on a target.
+      const torch::Tensor m = x.clone(), s = x.clone(), d = x.clone();
+      LazyTensor tm = LazyTensor::target(m), ts = LazyTensor::target(s), td = LazyTensor::target(d);
+      tm = tm * a;
+      ts = ts + a;
+      td = ew::div(td, div);
+      EXPECT_TRUE(same(m, x.clone().mul_(a)));
+      EXPECT_TRUE(same(s, x.clone().add_(a)));
+      EXPECT_TRUE(same(d, x.clone().div_(a)));
+    }
+  }
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "optim/rules/elementwise.h"
 
 #include <ATen/ATen.h>
+#include <ATen/ScalarOps.h>
 #include <c10/util/SmallVector.h>
 
 #include <utility>
@@ -34,20 +35,36 @@ namespace adaptive {
 namespace ew {
 namespace lazy {
 
+/// The number `a` as the second operand of an op on x, or undefined where the
+/// op must take the number itself. ATen's number overloads (x.mul_(0.9)) wrap
+/// it in a double tensor that TensorIterator, on CPU, converts to x's dtype
+/// with a dispatched .to(): four more ops, about 0.9 µs here, more than
+/// multiplying 500 floats. For CPU float and double tensors we hand the kernel
+/// that converted number ourselves, a 0-dim tensor of x's dtype: the kernel
+/// reads the same value, so the bits are the same (lazy_tensor_test checks
+/// every op on both LibTorch versions). bfloat16 and float16 keep the number:
+/// LibTorch 2.x's kernels read the unconverted double for them. So does CUDA,
+/// which passes it to the kernel as an argument.
+inline at::Tensor number_operand(const at::Tensor& x, double a) {
+  const at::ScalarType type = x.scalar_type();
+  if (!x.is_cpu() || (type != at::kFloat && type != at::kDouble)) return {};
+  return at::detail::scalar_tensor_static(a, type, at::kCPU);
+}
+
 /// One element-wise ATen op with its other operands: x ∘ (a, b, c).
 struct Op {
   enum Code { kMulScalar, kAddScalar, kDivScalar, kMul, kDiv, kAxpy, kAddcmul, kAddcdiv, kLerp, kSqrt, kReciprocal,
               kMaximum, kClampAbs };
   Code code;
   double a = 0;
-  at::Tensor b, c;
+  at::Tensor b, c;  ///< tensor operands; for kMulScalar, kAddScalar, kDivScalar: b is `a` as a tensor, if defined
 
   /// The op's result as a new tensor (or x itself where the op is the identity).
   at::Tensor fresh(const at::Tensor& x) const {
     switch (code) {
-      case kMulScalar: return at::mul(x, a);
-      case kAddScalar: return at::add(x, a);
-      case kDivScalar: return at::div(x, a);
+      case kMulScalar: return b.defined() ? at::mul(x, b) : at::mul(x, a);
+      case kAddScalar: return b.defined() ? at::add(x, b) : at::add(x, a);
+      case kDivScalar: return b.defined() ? at::div(x, b) : at::div(x, a);
       case kMul: return at::mul(x, b);
       case kDiv: return at::div(x, b);
       case kAxpy: return at::add(x, b, a);
@@ -64,9 +81,9 @@ struct Op {
   /// The same op, writing x.
   void in_place(at::Tensor& x) const {
     switch (code) {
-      case kMulScalar: x.mul_(a); return;
-      case kAddScalar: x.add_(a); return;
-      case kDivScalar: x.div_(a); return;
+      case kMulScalar: b.defined() ? x.mul_(b) : x.mul_(a); return;
+      case kAddScalar: b.defined() ? x.add_(b) : x.add_(a); return;
+      case kDivScalar: b.defined() ? x.div_(b) : x.div_(a); return;
       case kMul: x.mul_(b); return;
       case kDiv: x.div_(b); return;
       case kAxpy: x.add_(b, a); return;
@@ -161,6 +178,9 @@ class LazyTensor {
     lazy::Op op{code, a};
     if (b != nullptr) op.b = share(*b);
     if (c != nullptr) op.c = share(*c);
+    if (code == lazy::Op::kMulScalar || code == lazy::Op::kAddScalar || code == lazy::Op::kDivScalar) {
+      op.b = lazy::number_operand(value_, a);
+    }
     ops_.push_back(std::move(op));
   }
   at::Tensor share(const LazyTensor& x) {
