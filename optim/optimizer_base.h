@@ -345,8 +345,12 @@ class OptimizerBase : public torch::optim::Optimizer {
   static std::vector<std::vector<torch::Tensor>> checked_gradients(const std::vector<ParamGroup>& groups) {
     check_params(groups);
     std::vector<std::vector<torch::Tensor>> grads(groups.size());
+    // The dtype and device type last found supported: models hold one or two,
+    // so the lookup below runs a few times per step, not once per tensor.
+    c10::optional<std::pair<at::ScalarType, at::DeviceType>> supported;
     for (const auto gi : c10::irange(groups.size())) {
       check_options(options_of(groups, gi));
+      grads[gi].reserve(groups[gi].params().size());
       for (const auto pi : c10::irange(groups[gi].params().size())) {
         const torch::Tensor& p = groups[gi].params()[pi];
         const torch::Tensor& g = p.grad();
@@ -359,10 +363,14 @@ class OptimizerBase : public torch::optim::Optimizer {
         TORCH_CHECK(g.scalar_type() == p.scalar_type() && g.device() == p.device(), Derived::kName,
                     ": gradient of parameter ", pi, " of group ", gi, " is ", g.scalar_type(), " on ", g.device(),
                     " but the parameter is ", p.scalar_type(), " on ", p.device());
-        const std::string unsupported = kernels::unsupported_reason(p.scalar_type(), p.device());
-        TORCH_CHECK(unsupported.empty(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
-                    p.scalar_type(), ", which this LibTorch cannot update on ", p.device().type(), " (", unsupported,
-                    "); nothing was updated: use float32 or float64 parameters there");
+        const auto kind = std::make_pair(p.scalar_type(), p.device().type());
+        if (kind != supported) {
+          const std::string unsupported = kernels::unsupported_reason(p.scalar_type(), p.device());
+          TORCH_CHECK(unsupported.empty(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
+                      p.scalar_type(), ", which this LibTorch cannot update on ", p.device().type(), " (",
+                      unsupported, "); nothing was updated: use float32 or float64 parameters there");
+          supported = kind;
+        }
         if constexpr (Derived::kSparseGradients) {
           if (g.is_sparse()) {
             Derived::check_sparse(options_of(groups, gi),
@@ -408,7 +416,8 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// (`grads` after skip_nonfinite_groups), each with its group's
   /// clip_grad_value (value clipping comes first), whether any group clips
   /// by norm, and whether every group is fused (then the norm may be
-  /// reduced in one fused pass).
+  /// reduced in one fused pass). The lists are empty when no group clips by
+  /// norm: nothing reads them then.
   struct NormInputs {
     std::vector<torch::Tensor> values;  ///< per gradient: what it holds
     std::vector<double> clip_values;    ///< per gradient: its group's clip_grad_value
@@ -423,6 +432,10 @@ class OptimizerBase : public torch::optim::Optimizer {
       const Options& o = options_of(groups, gi);
       in.clip_norm = in.clip_norm || o.clip_grad_norm() > 0;
       in.all_fused = in.all_fused && o.fused();
+    }
+    if (!in.clip_norm) return in;  // no norm to take: skip collecting the gradients
+    for (const auto gi : c10::irange(groups.size())) {
+      const Options& o = options_of(groups, gi);
       for (const auto& g : grads[gi]) {
         if (!g.defined()) continue;
         in.values.push_back(stored_values(g));

@@ -103,4 +103,51 @@ TEST(LazyTensor, NumberOperandsGiveTheNumberOverloadsBits) {
   }
 }
 
+// With a step's scratch, a value computed out of place takes a free scratch
+// tensor of its layout instead of a new one: the same bits as without it, on
+// every layout; storage reused once the value is gone, never while it lives.
+TEST(LazyTensor, ScratchTemporariesAreReusedWithTheSameBits) {
+  torch::manual_seed(1);
+  const std::vector<torch::Tensor> layouts = {
+      torch::rand({6, 10}, torch::kFloat32),                                                      // contiguous
+      torch::rand({2, 3, 4, 5}, torch::kFloat32).contiguous(torch::MemoryFormat::ChannelsLast),  // channels-last
+      torch::rand({10, 6}, torch::kFloat64).t(),                                                  // transposed
+      torch::rand({6, 20}, torch::kFloat32).slice(1, 0, 20, 2),                                   // gaps: no scratch
+      torch::rand({6, 10}, torch::kBFloat16)};
+  adaptive::ew::lazy::Scratch scratch;
+  for (const torch::Tensor& x : layouts) {
+    SCOPED_TRACE(testing::Message() << x.scalar_type() << " " << x.sizes() << " strides " << x.strides());
+    const torch::Tensor g = torch::rand_like(x);
+    const auto compute = [&](adaptive::ew::lazy::Scratch* s) {
+      const LazyTensor v = LazyTensor::target(x, s), grad = LazyTensor::read_only(g, s);
+      return std::vector<torch::Tensor>{(ew::sqrt(v) + 1e-3).tensor(), ew::addcmul(v, 0.5, grad, grad).tensor(),
+                                        ew::axpy(v, 0.1, grad).tensor(), (v * 0.9).tensor(),
+                                        ew::div(v, adaptive::ew::Divisor<double>::of(3.0)).tensor()};
+    };
+    const auto plain = compute(nullptr), reused = compute(&scratch);
+    for (size_t i = 0; i < plain.size(); ++i) {
+      EXPECT_TRUE(torch::equal(plain[i], reused[i])) << "op " << i;
+      EXPECT_EQ(plain[i].strides(), reused[i].strides()) << "op " << i;
+    }
+  }
+  // Reuse: a dead value's storage is taken again; a live value's is not.
+  const torch::Tensor x = torch::rand({100});
+  const LazyTensor v = LazyTensor::target(x, &scratch);
+  const void* first = nullptr;
+  const void* second = nullptr;
+  {
+    const LazyTensor a = ew::sqrt(v);
+    const LazyTensor b = ew::sqrt(v);
+    first = a.tensor().data_ptr();
+    second = b.tensor().data_ptr();
+    EXPECT_NE(second, first) << "a live value's storage was handed out again";
+  }
+  const LazyTensor c = ew::sqrt(v);  // a and b are gone: their storage is free
+  EXPECT_TRUE(c.tensor().data_ptr() == first || c.tensor().data_ptr() == second);
+  const LazyTensor d = ew::sqrt(v);
+  EXPECT_NE(c.tensor().data_ptr(), d.tensor().data_ptr());
+  EXPECT_TRUE(torch::equal(c.tensor(), at::sqrt(x)));
+  EXPECT_TRUE(torch::equal(d.tensor(), at::sqrt(x)));
+}
+
 }  // namespace

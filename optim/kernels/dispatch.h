@@ -12,11 +12,13 @@
 namespace adaptive {
 namespace kernels {
 
-/// The fused work of one step: CPU and CUDA parameters, run together at its end.
+/// The fused work of one step: CPU and CUDA parameters, run together at its
+/// end; and the temporaries the reference driver reuses from tensor to tensor.
 template <class Rule>
 struct StepBatch {
   FusedBatch<Rule> cpu;
   CudaBatch<Rule> cuda;
+  ew::lazy::Scratch scratch;
   void run() {
     cpu.run();
     cuda.run();
@@ -38,7 +40,7 @@ void run_step(bool fused, const at::Tensor& param, const at::Tensor& grad, StepB
   } else if (fused && cuda_fused_eligible(param, grad, {state...})) {
     batch.cuda.add(param, grad, {&state...}, key, coefficient, [&](auto e) { return make_scalars(e, true); });
   } else {
-    apply_reference<Rule>(on_host(double{}), param, grad, state...);
+    apply_reference<Rule>(on_host(double{}), &batch.scratch, param, grad, state...);
   }
 }
 

@@ -78,6 +78,35 @@ struct Op {
     }
     TORCH_INTERNAL_ASSERT(false, "unknown op");
   }
+  /// Whether into() can compute the op for x: the op has an out= form, and
+  /// its tensor operands are laid out as x, so that its result takes x's
+  /// layout, as the out-of-place op's would (the same loop, the same bits).
+  bool has_out_form(const at::Tensor& x) const {
+    if (code == kClampAbs || ((code == kMulScalar || code == kAddScalar || code == kDivScalar) && !b.defined())) {
+      return false;  // x itself at times; a number ATen must take as a number
+    }
+    const auto laid_out_as_x = [&](const at::Tensor& t) {
+      return !t.defined() || t.dim() == 0 || (t.sizes() == x.sizes() && t.strides() == x.strides());
+    };
+    return laid_out_as_x(b) && laid_out_as_x(c);
+  }
+  /// The op's result written into `out`, a tensor laid out as x (has_out_form).
+  void into(const at::Tensor& x, at::Tensor& out) const {
+    switch (code) {
+      case kMulScalar: case kMul: at::mul_out(out, x, b); return;
+      case kAddScalar: at::add_out(out, x, b); return;
+      case kDivScalar: case kDiv: at::div_out(out, x, b); return;
+      case kAxpy: at::add_out(out, x, b, a); return;
+      case kAddcmul: at::addcmul_out(out, x, b, c, a); return;
+      case kAddcdiv: at::addcdiv_out(out, x, b, c, a); return;
+      case kLerp: at::lerp_out(out, x, b, a); return;
+      case kSqrt: at::sqrt_out(out, x); return;
+      case kReciprocal: at::reciprocal_out(out, x); return;
+      case kMaximum: at::maximum_out(out, x, b); return;
+      case kClampAbs: break;
+    }
+    TORCH_INTERNAL_ASSERT(false, "no out= form");
+  }
   /// The same op, writing x.
   void in_place(at::Tensor& x) const {
     switch (code) {
@@ -103,6 +132,40 @@ struct Op {
   }
 };
 
+/// The temporaries of one step, reused from parameter to parameter. A rule's
+/// temporary (Adam's denominator) is dead once its parameter is updated, so
+/// the next parameter laid out the same way computes into its storage instead
+/// of allocating: on many small tensors the allocation costs as much as the
+/// op. It holds no more tensors than are alive at once (a free one of another
+/// layout is replaced), and lives for one step().
+class Scratch {
+ public:
+  /// A tensor no value uses, with x's sizes, strides and options; undefined
+  /// where x is overlapping or has gaps (an op's result would not keep them).
+  at::Tensor like(const at::Tensor& x) {
+    if (!x.is_non_overlapping_and_dense()) return {};
+    at::Tensor* free = nullptr;
+    for (at::Tensor& t : tensors_) {
+      if (t.use_count() != 1) continue;  // held by a value of this parameter's rule
+      if (t.sizes() == x.sizes() && t.strides() == x.strides() && t.scalar_type() == x.scalar_type() &&
+          t.device() == x.device()) {
+        return t;
+      }
+      free = &t;
+    }
+    at::Tensor t = at::empty_strided(x.sizes(), x.strides(), x.options());
+    if (free != nullptr) {
+      *free = t;
+    } else {
+      tensors_.push_back(t);
+    }
+    return t;
+  }
+
+ private:
+  c10::SmallVector<at::Tensor, 4> tensors_;
+};
+
 }  // namespace lazy
 
 /// A tensor inside a rule run by the reference driver (see the top of the file).
@@ -110,12 +173,18 @@ class LazyTensor {
  public:
   LazyTensor() = default;
   /// A parameter or state tensor: the rule's assignments to it write it in place.
-  static LazyTensor target(const at::Tensor& t) { return LazyTensor(t, Role::kTarget); }
+  /// Values computed from it take their temporaries from `scratch`, if given.
+  static LazyTensor target(const at::Tensor& t, lazy::Scratch* scratch = nullptr) {
+    return LazyTensor(t, Role::kTarget, scratch);
+  }
   /// A tensor the rule reads but must not write (the gradient).
-  static LazyTensor read_only(const at::Tensor& t) { return LazyTensor(t, Role::kReadOnly); }
+  static LazyTensor read_only(const at::Tensor& t, lazy::Scratch* scratch = nullptr) {
+    return LazyTensor(t, Role::kReadOnly, scratch);
+  }
 
   /// A copy shares the tensor, so neither may write it afterwards.
-  LazyTensor(const LazyTensor& other) : value_(other.tensor()), role_(Role::kReadOnly), origin_(other.origin()) {
+  LazyTensor(const LazyTensor& other)
+      : value_(other.tensor()), role_(Role::kReadOnly), origin_(other.origin()), scratch_(other.scratch_) {
     if (other.role_ == Role::kOwned) other.role_ = Role::kReadOnly;
   }
   LazyTensor(LazyTensor&& other) noexcept { take(std::move(other)); }
@@ -136,6 +205,7 @@ class LazyTensor {
     r.role_ = Role::kPending;
     r.base_ = &x;
     r.origin_ = x.origin();  // what it is, should its ops all be the identity
+    r.scratch_ = x.scratch_;
     if (x.role_ == Role::kTarget || x.role_ == Role::kOwned) {
       r.reads_.push_back({&x, x.version_});
     } else if (x.origin_ != nullptr) {
@@ -168,7 +238,7 @@ class LazyTensor {
     uint64_t version;          ///< its version when read
   };
 
-  LazyTensor(const at::Tensor& t, Role role) : value_(t), role_(role) {}
+  LazyTensor(const at::Tensor& t, Role role, lazy::Scratch* scratch) : value_(t), role_(role), scratch_(scratch) {}
 
   // The parameter or state tensor whose storage this one shares, if any.
   const LazyTensor* origin() const { return role_ == Role::kTarget ? this : origin_; }
@@ -202,23 +272,30 @@ class LazyTensor {
     origin_ = other.origin_;
     ops_ = std::move(other.ops_);
     reads_ = std::move(other.reads_);
+    scratch_ = other.scratch_;
     other.role_ = Role::kEmpty;
     other.ops_.clear();
     other.reads_.clear();
   }
-  // Runs the pending ops on a new tensor: the first out of place, the rest in
-  // place on its result (an op may be the identity and return its input).
+  // Runs the pending ops on a new tensor (from the scratch, where it can): the
+  // first out of place, the rest in place on its result (an op may be the
+  // identity and return its input).
   void materialize() const {
     check_reads();
     bool owned = false;
     for (const lazy::Op& op : ops_) {
       if (owned) {
         op.in_place(value_);
-      } else {
-        at::Tensor r = op.fresh(value_);
-        owned = !r.is_same(value_);
-        value_ = std::move(r);
+        continue;
       }
+      at::Tensor r = scratch_ != nullptr && op.has_out_form(value_) ? scratch_->like(value_) : at::Tensor();
+      if (r.defined()) {
+        op.into(value_, r);
+      } else {
+        r = op.fresh(value_);
+      }
+      owned = !r.is_same(value_);
+      value_ = std::move(r);
     }
     role_ = owned ? Role::kOwned : Role::kReadOnly;
     if (owned) origin_ = nullptr;
@@ -252,6 +329,7 @@ class LazyTensor {
   mutable const LazyTensor* origin_ = nullptr;    ///< read-only: the target it aliases, if any
   mutable c10::SmallVector<lazy::Op, 2> ops_;     ///< pending: the ops
   mutable c10::SmallVector<Read, 2> reads_;       ///< pending: what it read, at which versions
+  lazy::Scratch* scratch_ = nullptr;              ///< where its temporaries come from (null: allocated)
 };
 
 // The element-wise vocabulary (elementwise.h) on lazy tensors, each for a
