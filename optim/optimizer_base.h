@@ -92,7 +92,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   torch::Tensor step(LossClosure closure = nullptr) override {
     torch::NoGradGuard no_grad;
     const torch::Tensor loss = detail::run_closure(closure);
-    std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_);
+    std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_);
     const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
     std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
     kernels::StepBatch<typename Derived::Rule> fused;
@@ -304,27 +304,45 @@ class OptimizerBase : public torch::optim::Optimizer {
       " (an optimizer loads checkpoints of its own algorithm: its own or the torch::optim built-in's)";
 
  public:
+  /// The parameters of some groups, as their TensorImpl addresses in order.
+  using ParamList = std::vector<const void*>;
+
   /// Checks that every parameter of `groups` (plus `extra`, a group about to
   /// be added, when given) is a defined floating-point tensor that appears
-  /// once; throws c10::Error naming the group and index.
-  static void check_params(const std::vector<ParamGroup>& groups, const ParamGroup* extra = nullptr) {
-    // (address, group, index) of every parameter; sorted, duplicates are neighbours.
-    std::vector<std::tuple<const void*, size_t, size_t>> seen;
-    for (const auto gi : c10::irange(groups.size() + (extra ? 1 : 0))) {
-      const auto& params = gi < groups.size() ? groups[gi].params() : extra->params();
+  /// once; throws c10::Error naming the group and index. `known_unique`, when
+  /// given, is the list last found free of duplicates: an unchanged list skips
+  /// the search for them (a sort, as costly as updating thousands of small
+  /// tensors), and a new list that passes replaces it.
+  static void check_params(const std::vector<ParamGroup>& groups, const ParamGroup* extra = nullptr,
+                           ParamList* known_unique = nullptr) {
+    const size_t group_count = groups.size() + (extra ? 1 : 0);
+    const auto params_of = [&](size_t gi) -> const std::vector<torch::Tensor>& {
+      return gi < groups.size() ? groups[gi].params() : extra->params();
+    };
+    ParamList order;
+    for (const auto gi : c10::irange(group_count)) {
+      const auto& params = params_of(gi);
       for (const auto pi : c10::irange(params.size())) {
         const torch::Tensor& p = params[pi];
         TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
         TORCH_CHECK(p.is_floating_point(), Derived::kName, ": parameter ", pi, " of group ", gi,
                     " has dtype ", p.scalar_type(), "; only floating-point parameters can be optimized");
-        seen.emplace_back(p.unsafeGetTensorImpl(), gi, pi);
+        order.push_back(p.unsafeGetTensorImpl());
       }
+    }
+    if (known_unique != nullptr && *known_unique == order) return;
+    // (address, group, index) of every parameter; sorted, duplicates are neighbours.
+    std::vector<std::tuple<const void*, size_t, size_t>> seen;
+    seen.reserve(order.size());
+    for (const auto gi : c10::irange(group_count)) {
+      for (const auto pi : c10::irange(params_of(gi).size())) seen.emplace_back(order[seen.size()], gi, pi);
     }
     std::sort(seen.begin(), seen.end());
     for (size_t i = 1; i < seen.size(); ++i) {
       TORCH_CHECK(std::get<0>(seen[i]) != std::get<0>(seen[i - 1]), Derived::kName, ": parameter ",
                   std::get<2>(seen[i]), " of group ", std::get<1>(seen[i]), " appears more than once in this optimizer");
     }
+    if (known_unique != nullptr) *known_unique = std::move(order);
   }
 
   /// \name The step's checks and whole-model decisions, over any groups
@@ -342,8 +360,10 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// Every group's options and every (param, grad) pair, checked up front.
   /// The result holds, per group and parameter, the gradient (a sparse one
   /// coalesced) or an undefined tensor for parameters to skip.
-  static std::vector<std::vector<torch::Tensor>> checked_gradients(const std::vector<ParamGroup>& groups) {
-    check_params(groups);
+  /// `known_unique`: as for check_params.
+  static std::vector<std::vector<torch::Tensor>> checked_gradients(const std::vector<ParamGroup>& groups,
+                                                                   ParamList* known_unique = nullptr) {
+    check_params(groups, nullptr, known_unique);
     std::vector<std::vector<torch::Tensor>> grads(groups.size());
     // The dtype and device type last found supported: models hold one or two,
     // so the lookup below runs a few times per step, not once per tensor.
@@ -518,6 +538,7 @@ class OptimizerBase : public torch::optim::Optimizer {
     return true;
   }
 
+  ParamList unique_params_;  // the parameters a step last found each listed once (check_params)
   GradNormSource norm_source_;
   c10::optional<double> last_grad_norm_;
   torch::Tensor last_grad_norm_on_device_;  // instead, when the norm stayed on the GPU

@@ -248,6 +248,25 @@ TEST(Parameters, TheSameTensorTwiceIsRefused) {
             std::string::npos);
 }
 
+// A step skips the search for duplicates while the parameter list is the one
+// it last checked; a list changed through param_groups() is searched again.
+TEST(Parameters, ATensorListedTwiceAfterAStepIsRefusedAtTheNext) {
+  auto p = torch::ones({2}, torch::requires_grad());
+  auto q = torch::ones({2}, torch::requires_grad());
+  adaptive::Adam opt({p, q});
+  p.mutable_grad() = torch::ones({2});
+  q.mutable_grad() = torch::ones({2});
+  opt.step();
+  opt.step();  // the unchanged list
+  const auto before = p.detach().clone();
+  opt.param_groups()[0].params()[1] = p;  // q replaced by p: p twice
+  EXPECT_NE(error_of([&] { opt.step(); }).find("parameter 1 of group 0 appears more than once"), std::string::npos);
+  EXPECT_TRUE(torch::equal(p, before)) << "a parameter was updated by a refused step";
+  opt.param_groups()[0].params()[1] = q;  // repaired: steps again
+  opt.step();
+  EXPECT_FALSE(torch::equal(p, before));
+}
+
 // Every optimizer but Adagrad (tests/sparse_test.cc) refuses sparse gradients.
 TEST(Gradients, SparseGradientsAreAClearErrorButForAdagrad) {
   int refused = 0;

@@ -57,9 +57,16 @@ constexpr int64_t width() {
 #endif
 
 // Runs the rule on the lanes of elements [lo, hi) of one job; stores the
-// results only when `write` (false: a recording pass, see below).
+// results only when `write` (false: a recording pass, see below). With
+// `ahead` > 0 it also has the caches fetch the elements that far ahead (up
+// to `limit`), so that memory is read while this pass computes.
 template <class Rule, class E, class Scalars, size_t N, size_t... I>
-void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, bool write, std::index_sequence<I...>) {
+void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, bool write, std::index_sequence<I...>,
+           int64_t ahead = 0, int64_t limit = 0) {
+  // A local copy: the stores below write E values, which could alias the
+  // job's scalars as far as the compiler knows, so from the job itself every
+  // scalar (and every option test on it) would be reloaded each iteration.
+  const Scalars scalars = job.scalars;
   E* param = static_cast<E*>(job.param);
   const E* grad = static_cast<const E*>(job.grad);
   std::array<E*, N> state;
@@ -67,10 +74,15 @@ void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, bool write, 
   constexpr int64_t W = width<E>();
   for (int64_t i = lo; i < hi; i += W) {
     const int64_t count = std::min(W, hi - i);
+    if (ahead > 0 && i + ahead < limit) {
+      __builtin_prefetch(param + i + ahead, /*write=*/1);
+      __builtin_prefetch(grad + i + ahead, /*write=*/0);
+      ((state[I] ? __builtin_prefetch(state[I] + i + ahead, /*write=*/1) : void()), ...);
+    }
     Lane<E> p = load(param + i, count);
     const Lane<E> g = load(grad + i, count);
     std::array<Lane<E>, N> s{(state[I] ? load(state[I] + i, count) : Lane<E>(E(0)))...};
-    Rule::apply(job.scalars, p, g, s[I]...);
+    Rule::apply(scalars, p, g, s[I]...);
     if (!write) continue;
     store(p, param + i, count);
     ((state[I] ? store(s[I], state[I] + i, count) : void()), ...);
@@ -83,7 +95,11 @@ constexpr int64_t kTapeBlock = 256;
 static_assert(2 * kTapeBlock <= ew::SqrtTape<float>::kCapacity, "the tape holds two roots per element");
 
 // Roots as ATen's MKL sqrt gives them: per block, a recording pass, one MKL
-// call, and the real pass replaying its roots (see ew::SqrtTape).
+// call, and the real pass replaying its roots (see ew::SqrtTape). The real
+// pass, which reads from cache what the recording pass brought in, prefetches
+// the next block: otherwise each recording pass waits for memory with little
+// to compute, and the other two phases compute with nothing to read, and the
+// step takes the sum of both instead of the larger.
 template <class Rule, class E, class Scalars, size_t N>
 void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
   ew::SqrtTape<E> tape;
@@ -95,7 +111,7 @@ void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
     tape.size = 0;
     lanes<Rule, E>(job, b, end, /*write=*/false, std::make_index_sequence<N>{});
     tape.compute();
-    lanes<Rule, E>(job, b, end, /*write=*/true, std::make_index_sequence<N>{});
+    lanes<Rule, E>(job, b, end, /*write=*/true, std::make_index_sequence<N>{}, kTapeBlock, hi);
   }
   active = nullptr;
 }
