@@ -126,7 +126,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       }
     }
     TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
-    Inner::check_params(param_groups_);  // a tensor twice would be two pieces stepped twice
+    Inner::check_params(param_groups_, nullptr, &unique_params_);  // a tensor twice would be two pieces stepped twice
     pieces_ = partition_elements(numels, splittable, process_group_->getSize());
     shard_groups_ = param_groups_.size();
 
@@ -176,7 +176,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     // takes them (OptimizerBase's), on every rank: a bad gradient makes every
     // rank throw, rather than one throwing and the others waiting for it in
     // the broadcast.
-    std::vector<std::vector<torch::Tensor>> grads = Inner::checked_gradients(param_groups_);
+    std::vector<std::vector<torch::Tensor>> grads = Inner::checked_gradients(param_groups_, &unique_params_);
     refuse_sparse(grads);
     follow_replaced_storage();
     // Schedulers and users change the whole model's options: the shard follows.
@@ -356,6 +356,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   std::vector<size_t> piece_groups_;   // per piece: its parameter's group
   std::vector<int64_t> shard_index_;   // per piece: its index in its shard group, -1 if another rank's
   std::vector<Binding> bound_;         // per parameter: the storage the views were made from
+  typename Inner::ParamList unique_params_;  // the whole model's, last found each listed once (check_params)
   std::unique_ptr<Inner> shard_;
   GradNorms whole_model_norms_;
   c10::optional<double> last_norm_;
