@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 namespace {
 
 using adaptive::ew::LazyTensor;
@@ -148,6 +150,31 @@ TEST(LazyTensor, ScratchTemporariesAreReusedWithTheSameBits) {
   EXPECT_NE(c.tensor().data_ptr(), d.tensor().data_ptr());
   EXPECT_TRUE(torch::equal(c.tensor(), at::sqrt(x)));
   EXPECT_TRUE(torch::equal(d.tensor(), at::sqrt(x)));
+}
+
+// A step's scratch makes each number operand once per value and dtype (the
+// parameters of a group share them): the same tensor again for the same bits,
+// another for another dtype or other bits (-0.0 is not 0.0), the number's value
+// in every case, also past the cache's size; and none where ATen must take the
+// number itself (bfloat16).
+TEST(LazyTensor, ScratchNumbersAreMadeOncePerValueAndDtype) {
+  adaptive::ew::lazy::Scratch scratch;
+  const torch::Tensor f = torch::zeros({3}, torch::kFloat32), d = torch::zeros({3}, torch::kFloat64);
+  const torch::Tensor beta = scratch.number(f, 0.9);
+  ASSERT_TRUE(beta.defined());
+  EXPECT_TRUE(scratch.number(f, 0.9).is_same(beta));
+  EXPECT_TRUE(torch::equal(beta, ew::lazy::number_operand(f, 0.9)));
+  const torch::Tensor beta64 = scratch.number(d, 0.9);
+  EXPECT_FALSE(beta64.is_same(beta));
+  EXPECT_EQ(beta64.scalar_type(), torch::kFloat64);
+  EXPECT_EQ(beta64.item<double>(), 0.9);
+  EXPECT_FALSE(scratch.number(d, std::nextafter(0.9, 1.0)).is_same(beta64));
+  const torch::Tensor zero = scratch.number(d, 0.0), minus_zero = scratch.number(d, -0.0);
+  EXPECT_FALSE(zero.is_same(minus_zero));
+  EXPECT_TRUE(std::signbit(minus_zero.item<double>()));
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(scratch.number(d, i + 0.5).item<double>(), i + 0.5) << i;
+  EXPECT_TRUE(scratch.number(d, 0.9).is_same(beta64)) << "a cached number was replaced";
+  EXPECT_FALSE(scratch.number(torch::zeros({3}, torch::kBFloat16), 0.9).defined());
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include <ATen/ScalarOps.h>
 #include <c10/util/SmallVector.h>
 
+#include <cstring>
 #include <utility>
 
 namespace adaptive {
@@ -140,6 +141,20 @@ struct Op {
 /// layout is replaced), and lives for one step().
 class Scratch {
  public:
+  /// number_operand(x, a), made once per step: a group's parameters share
+  /// their numbers (β₁, the bias corrections, ε), and making the 0-dim tensor
+  /// is an allocation, about as costly as an op on 500 elements. Never
+  /// written (ops only read it), so sharing it changes no bits.
+  at::Tensor number(const at::Tensor& x, double a) {
+    const at::ScalarType type = x.scalar_type();
+    for (const Number& n : numbers_) {
+      if (n.type == type && n.device == x.device() && std::memcmp(&n.value, &a, sizeof a) == 0) return n.tensor;
+    }
+    at::Tensor t = number_operand(x, a);
+    if (t.defined() && numbers_.size() < kMaxNumbers) numbers_.push_back({type, x.device(), a, t});
+    return t;
+  }
+
   /// A tensor no value uses, with x's sizes, strides and options; undefined
   /// where x is overlapping or has gaps (an op's result would not keep them).
   at::Tensor like(const at::Tensor& x) {
@@ -163,7 +178,15 @@ class Scratch {
   }
 
  private:
+  struct Number {
+    at::ScalarType type;
+    at::Device device;
+    double value;  ///< compared bit for bit (-0.0 is not 0.0)
+    at::Tensor tensor;
+  };
+  static constexpr size_t kMaxNumbers = 16;  ///< more than any rule's numbers of two dtypes
   c10::SmallVector<at::Tensor, 4> tensors_;
+  c10::SmallVector<Number, 8> numbers_;
 };
 
 }  // namespace lazy
@@ -249,7 +272,7 @@ class LazyTensor {
     if (b != nullptr) op.b = share(*b);
     if (c != nullptr) op.c = share(*c);
     if (code == lazy::Op::kMulScalar || code == lazy::Op::kAddScalar || code == lazy::Op::kDivScalar) {
-      op.b = lazy::number_operand(value_, a);
+      op.b = scratch_ != nullptr ? scratch_->number(value_, a) : lazy::number_operand(value_, a);
     }
     ops_.push_back(std::move(op));
   }

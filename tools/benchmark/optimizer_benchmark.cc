@@ -14,7 +14,8 @@
 // tensor read and written once, the gradient read once, plus one more read of
 // the gradient for norm clipping) divided by the bandwidth of a triad loop
 // (a[i] = b[i] + s·c[i], ATen's threads) measured in the same run, between
-// the configurations. Google Benchmark times each step (best of 3
+// the configurations. Each row steps its implementations in turn, each on
+// its own copy of the same parameters, and times every step (best of 3
 // repetitions); the table at the end gives the ratios and the peak RSS.
 
 #include "optim/optim.h"
@@ -28,6 +29,7 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -235,25 +237,54 @@ const char* impl_name(Impl impl) {
   return impl == Impl::kBuiltin ? "builtin" : impl == Impl::kAtenFused ? "aten_fused" : "adaptive";
 }
 
-void step_benchmark(benchmark::State& state, const Config& c, const Shape& s, Impl impl) {
-  auto params = make_params(s, c.storage);
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  AtenStep aten_step;
-  if (impl == Impl::kAtenFused) {
-    aten_step = c.aten(params);
-  } else {
-    opt = impl == Impl::kBuiltin ? c.builtin(params) : c.adaptive(params);
+// One row of a table: each implementation of `c` on its own copy of the same
+// parameters, stepped in turn, one step each per iteration, each step timed
+// by itself. Taking turns puts every side in the same conditions: the same
+// heap (a process that ran one side's benchmark before the other's gave the
+// later side other pages: the 1 x 4M float64 rows measured 0.67-0.85x that
+// way and 0.98-1.02x in turns) and the same cold caches (the other sides'
+// steps evict this side's state, as a training step's forward and backward
+// pass do). Reports each side's seconds per step as a counter.
+void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
+  struct Side {
+    Impl impl;
+    std::vector<torch::Tensor> params;
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    AtenStep aten_step;
+    double seconds = 0;
+  };
+  std::vector<Side> sides;
+  for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
+    if ((impl == Impl::kAtenFused && !c.aten) || (impl == Impl::kBuiltin && !c.builtin)) continue;
+    Side side{impl};
+    torch::manual_seed(0);
+    side.params = make_params(s, c.storage);
+    if (impl == Impl::kAtenFused) {
+      side.aten_step = c.aten(side.params);
+    } else {
+      side.opt = impl == Impl::kBuiltin ? c.builtin(side.params) : c.adaptive(side.params);
+    }
+    sides.push_back(std::move(side));
   }
-  const auto step = [&] { aten_step ? aten_step() : static_cast<void>(opt->step()); };
-  step();  // create the state outside the timed loop
-  for (auto _ : state) {
-    if (impl != Impl::kAdaptive && c.clip_norm) {
+  const auto step = [&](Side& side) {
+    if (side.impl != Impl::kAdaptive && c.clip_norm) {
       // What a user of the built-in writes before step() (it rescales the
       // gradients in place: after the first iteration by a factor near 1).
       torch::NoGradGuard no_grad;
-      torch::nn::utils::clip_grad_norm_(params, 1.0);
+      torch::nn::utils::clip_grad_norm_(side.params, 1.0);
     }
-    step();
+    side.aten_step ? side.aten_step() : static_cast<void>(side.opt->step());
+  };
+  for (Side& side : sides) step(side);  // create the state outside the timed loop
+  for (auto _ : state) {
+    for (Side& side : sides) {
+      const auto start = std::chrono::steady_clock::now();
+      step(side);
+      side.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  }
+  for (const Side& side : sides) {
+    state.counters[impl_name(side.impl)] = side.seconds / static_cast<double>(state.iterations());
   }
   state.SetItemsProcessed(state.iterations() * s.tensors * s.numel);
 }
@@ -276,22 +307,34 @@ void triad_benchmark(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * n * 3 * static_cast<int64_t>(sizeof(float)));
 }
 
-// Collects seconds per iteration of every benchmark, by name: the best of its
-// repetitions (and, for the triad, of all its interleaved runs), which is
-// the most robust estimate on a machine whose timings are noisy.
+// Collects seconds per step of every side of every row, by name ("row/side"),
+// and of the triad: the best of the repetitions (for the triad, of all its
+// interleaved runs), the most robust estimate on a machine whose timings are
+// noisy.
 class Collector : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& r : runs) {
-      if (r.run_type == Run::RT_Iteration && r.iterations > 0) {
-        const double s = r.real_accumulated_time / static_cast<double>(r.iterations);
-        auto it = seconds.find(r.run_name.function_name);
-        if (it == seconds.end() || s < it->second) seconds[r.run_name.function_name] = s;
+      if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
+      const std::string& name = r.run_name.function_name;
+      bool row = false;
+      for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
+        const auto side = r.counters.find(impl_name(impl));
+        if (side == r.counters.end()) continue;
+        keep_best(name + "/" + impl_name(impl), side->second.value);
+        row = true;
       }
+      if (!row) keep_best(name, r.real_accumulated_time / static_cast<double>(r.iterations));
     }
     ConsoleReporter::ReportRuns(runs);
   }
   std::map<std::string, double> seconds;
+
+ private:
+  void keep_best(const std::string& name, double s) {
+    auto it = seconds.find(name);
+    if (it == seconds.end() || s < it->second) seconds[name] = s;
+  }
 };
 
 // `value` in `format`, or "-" where there is none (0: ATen has no fused
@@ -336,14 +379,11 @@ int main(int argc, char** argv) {
         ->MinTime(0.2)
         ->Repetitions(repetitions);
     for (const auto& s : shapes) {
-      for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
-        if (impl == Impl::kAtenFused && !c.aten) continue;
-        if (impl == Impl::kBuiltin && !c.builtin) continue;
-        const std::string name = c.optimizer + "/" + c.options + "/" + s.name + "/" + impl_name(impl);
-        benchmark::RegisterBenchmark(name.c_str(), [c, s, impl](benchmark::State& st) {
-          step_benchmark(st, c, s, impl);
-        })->Unit(benchmark::kMillisecond)->MinTime(quick ? 0.1 : 0.3)->Repetitions(repetitions);
-      }
+      const std::string name = c.optimizer + "/" + c.options + "/" + s.name;
+      benchmark::RegisterBenchmark(name.c_str(), [c, s](benchmark::State& st) { row_benchmark(st, c, s); })
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(quick ? 0.2 : 0.6)
+          ->Repetitions(repetitions);
     }
   }
   benchmark::Initialize(&n_args, args.data());
