@@ -233,6 +233,8 @@ std::vector<torch::Tensor> make_params(const Shape& s, const Storage& storage) {
 }
 
 enum class Impl { kBuiltin, kAtenFused, kAdaptive };
+// Every implementation, in the order a row steps them.
+constexpr Impl kImpls[] = {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive};
 const char* impl_name(Impl impl) {
   return impl == Impl::kBuiltin ? "builtin" : impl == Impl::kAtenFused ? "aten_fused" : "adaptive";
 }
@@ -241,10 +243,10 @@ const char* impl_name(Impl impl) {
 // parameters, stepped in turn, one step each per iteration, each step timed
 // by itself. Taking turns puts every side in the same conditions: the same
 // heap (a process that ran one side's benchmark before the other's gave the
-// later side other pages: the 1 x 4M float64 rows measured 0.67-0.85x that
-// way and 0.98-1.02x in turns) and the same cold caches (the other sides'
-// steps evict this side's state, as a training step's forward and backward
-// pass do). Reports each side's seconds per step as a counter.
+// later side other pages: the 1 x 4M float64 RMSprop and Adagrad rows of the
+// tensor-op table measured 0.67-0.85x that way and 1.00-1.20x in turns) and
+// the same cold caches (the other sides' steps evict this side's state, as a
+// training step's forward and backward pass do). Reports each side's seconds per step as a counter.
 void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
   struct Side {
     Impl impl;
@@ -254,7 +256,7 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
     double seconds = 0;
   };
   std::vector<Side> sides;
-  for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
+  for (Impl impl : kImpls) {
     if ((impl == Impl::kAtenFused && !c.aten) || (impl == Impl::kBuiltin && !c.builtin)) continue;
     Side side{impl};
     torch::manual_seed(0);
@@ -318,7 +320,7 @@ class Collector : public benchmark::ConsoleReporter {
       if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
       const std::string& name = r.run_name.function_name;
       bool row = false;
-      for (Impl impl : {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive}) {
+      for (Impl impl : kImpls) {
         const auto side = r.counters.find(impl_name(impl));
         if (side == r.counters.end()) continue;
         keep_best(name + "/" + impl_name(impl), side->second.value);
