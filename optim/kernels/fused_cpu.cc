@@ -46,6 +46,8 @@ bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
   return true;
 }
 
+int fused_threads(int64_t numel) { return use_avx2() ? AVX2::threads_for(numel) : DEFAULT::threads_for(numel); }
+
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
   struct Chunk {
     size_t tensor;

@@ -66,6 +66,13 @@ void run_fused(const Jobs<Rule, E>& jobs) {
 bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
                     std::initializer_list<std::reference_wrapper<const at::Tensor>> state);
 
+/// How many threads a fused step over `numel` elements runs on: up to
+/// at::get_num_threads(), one per kGrain elements. at::parallel_for is a
+/// header template: with an OpenMP LibTorch (the official builds, Debian's)
+/// it runs on several threads only in code compiled with the compiler's
+/// OpenMP (-fopenmp, set by optim/BUILD and CMakeLists.txt); without it, on one.
+int fused_threads(int64_t numel);
+
 // Σ g² over all `grads` (each clamped to ±clip_values[i] when that is > 0),
 // accumulated in double in a fixed order: the same result for any thread count.
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);

@@ -166,7 +166,7 @@ namespace ew {
 /// the same order. The tape of the running thread is active() (null: none).
 template <class E>
 struct SqrtTape {
-  static constexpr int kCapacity = 512;  ///< roots per block (the driver's block × sqrts per element)
+  static constexpr int kCapacity = 1024;  ///< roots per block (the driver's block × sqrts per element)
   bool replaying = false;
   int size = 0, next = 0;
   alignas(64) E args[kCapacity];
