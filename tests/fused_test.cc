@@ -4,10 +4,12 @@
 // extreme values. Plus: the fused step allocates no tensor memory.
 
 #include "optim/kernels/dtype_support.h"
+#include "optim/compat.h"
 #include "optim/kernels/fused_cpu.h"
 #include "tests/random_cases.h"
 #include "tests/test_support.h"
 
+#include <ATen/Version.h>
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <gtest/gtest.h>
@@ -289,6 +291,19 @@ TEST(FusedStep, SpreadsOverEveryAtenThread) {
   EXPECT_EQ(adaptive::kernels::fused_threads(1 << 20), 1);
   at::set_num_threads(before);
 }
+
+#if ADAPTIVE_TORCH_AT_LEAST(2, 13)
+// The fused kernels run at the capability of ATen's elementwise kernels: the
+// same arithmetic (FMA or not) and the same vector width. ATen states its
+// own in Version.h (2.13, the version tested; 1.13 has none to compare).
+TEST(FusedStep, RunsAtAtenCpuCapability) {
+  using adaptive::kernels::Capability;
+  const std::string aten = at::get_cpu_capability();
+  const Capability expected =
+      aten == "AVX512" ? Capability::kAvx512 : aten == "AVX2" ? Capability::kAvx2 : Capability::kDefault;
+  EXPECT_EQ(adaptive::kernels::capability(), expected) << "ATen: " << aten;
+}
+#endif
 
 // Counts CPU tensor allocations while installed. c10::Allocator's interface
 // differs between LibTorch versions (1.13: `allocate(n) const`; 2.x:

@@ -17,20 +17,26 @@ constexpr int64_t kNormChunk = 1 << 16;
 }  // namespace
 
 // Follow ATen: its elementwise kernels run at one capability, and ours must
-// evaluate the same arithmetic (fused multiply-adds or not) to match them.
-// ATen's choice (at::native::get_cpu_capability, not exported) is: the
-// ATEN_CPU_CAPABILITY environment variable if set, else AVX512 or AVX2 when
-// the CPU has AVX2 and FMA, else DEFAULT. Its AVX512 kernels evaluate the
-// same formulas as the AVX2 ones, so AVX2 stands in for both here.
-bool use_avx2() {
-  static const bool avx2 = [] {
-    if (const char* env = std::getenv("ATEN_CPU_CAPABILITY")) {
-      if (std::strcmp(env, "default") == 0) return false;
-    }
+// evaluate the same arithmetic (fused multiply-adds or not) to match them,
+// and use the same vector width to be as fast. ATen's choice
+// (at::native::get_cpu_capability, not exported) is: the ATEN_CPU_CAPABILITY
+// environment variable if set ("default", "avx2", "avx512"), else AVX512 when
+// the CPU has AVX512 F, BW, VL and DQ and FMA, AVX2 when it has AVX2 and FMA,
+// else DEFAULT. Its AVX512 kernels evaluate the same formulas as the AVX2
+// ones, on twice the lanes.
+Capability capability() {
+  static const Capability chosen = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    if (const char* env = std::getenv("ATEN_CPU_CAPABILITY")) {
+      if (std::strcmp(env, "default") == 0) return Capability::kDefault;
+      if (std::strcmp(env, "avx2") == 0 && avx2) return Capability::kAvx2;
+    }
+    return avx512 ? Capability::kAvx512 : avx2 ? Capability::kAvx2 : Capability::kDefault;
   }();
-  return avx2;
+  return chosen;
 }
 
 bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
@@ -46,7 +52,14 @@ bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
   return true;
 }
 
-int fused_threads(int64_t numel) { return use_avx2() ? AVX2::threads_for(numel) : DEFAULT::threads_for(numel); }
+int fused_threads(int64_t numel) {
+  switch (capability()) {
+    case Capability::kAvx512: return AVX512::threads_for(numel);
+    case Capability::kAvx2: return AVX2::threads_for(numel);
+    case Capability::kDefault: break;
+  }
+  return DEFAULT::threads_for(numel);
+}
 
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
   struct Chunk {
@@ -64,8 +77,11 @@ double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vec
     for (int64_t c = begin; c < end; ++c) {
       const Chunk& k = chunks[c];
       const at::Tensor& g = grads[k.tensor];
-      partial[c] = use_avx2() ? AVX2::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor])
-                              : DEFAULT::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor]);
+      // The AVX512 build runs the same 256-bit reduction as the AVX2 one (the
+      // same sums on either machine).
+      partial[c] = capability() == Capability::kDefault
+                       ? DEFAULT::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor])
+                       : AVX2::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor]);
     }
   });
   double total = 0;

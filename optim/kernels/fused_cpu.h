@@ -42,23 +42,29 @@ using Jobs = std::vector<FusedJob<typename Rule::template Scalars<E>, Rule::kSta
 
 // The fused loop per CPU capability (fused_cpu_impl.h), instantiated for the
 // rule of every optimizer in the list (fused_cpu_kernels.cc.inc).
-namespace AVX2 {
-template <class Rule, class E>
-void run(const Jobs<Rule, E>& jobs);
-}  // namespace AVX2
-namespace DEFAULT {
-template <class Rule, class E>
-void run(const Jobs<Rule, E>& jobs);
-}  // namespace DEFAULT
+#define ADAPTIVE_DECLARE_FUSED_RUN(NS)   \
+  namespace NS {                         \
+  template <class Rule, class E>         \
+  void run(const Jobs<Rule, E>& jobs);   \
+  }
+ADAPTIVE_DECLARE_FUSED_RUN(AVX512)
+ADAPTIVE_DECLARE_FUSED_RUN(AVX2)
+ADAPTIVE_DECLARE_FUSED_RUN(DEFAULT)
+#undef ADAPTIVE_DECLARE_FUSED_RUN
 
-/// Whether ATen's elementwise kernels run at the AVX2 (or AVX512) capability
-/// here, so that ours must too (fused_cpu.cc).
-bool use_avx2();
+/// The CPU capability of ATen's elementwise kernels here, which ours follow
+/// (fused_cpu.cc).
+enum class Capability { kDefault, kAvx2, kAvx512 };
+Capability capability();
 
 /// Runs every job of one step, all in one parallel region.
 template <class Rule, class E>
 void run_fused(const Jobs<Rule, E>& jobs) {
-  use_avx2() ? AVX2::run<Rule, E>(jobs) : DEFAULT::run<Rule, E>(jobs);
+  switch (capability()) {
+    case Capability::kAvx512: return AVX512::run<Rule, E>(jobs);
+    case Capability::kAvx2: return AVX2::run<Rule, E>(jobs);
+    case Capability::kDefault: return DEFAULT::run<Rule, E>(jobs);
+  }
 }
 
 // Whether the fused driver can update `param`: see the top of this file.

@@ -1,8 +1,8 @@
 #pragma once
-// The fused loop, compiled once per CPU capability (fused_cpu_avx2.cc,
-// fused_cpu_default.cc) like ATen's own kernels; fused_cpu.cc picks the one
-// matching the capability ATen itself dispatches to, so that both evaluate
-// the same arithmetic. Include only from those files.
+// The fused loop, compiled once per CPU capability (fused_cpu_avx512.cc,
+// fused_cpu_avx2.cc, fused_cpu_default.cc) like ATen's own kernels;
+// fused_cpu.cc picks the one matching the capability ATen itself dispatches
+// to, so that both evaluate the same arithmetic. Include only from those files.
 
 #include "optim/kernels/fused_cpu.h"
 #include "optim/rules/elementwise.h"
@@ -13,7 +13,7 @@
 #include <utility>
 
 #ifndef CPU_CAPABILITY
-#error "compile with -DCPU_CAPABILITY=AVX2 or DEFAULT"
+#error "compile with -DCPU_CAPABILITY=AVX512, AVX2 or DEFAULT"
 #endif
 
 namespace adaptive {

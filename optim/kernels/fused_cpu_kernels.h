@@ -14,5 +14,6 @@
   }                                                                                               \
   }
 
+ADAPTIVE_DECLARE_FUSED_KERNELS(AVX512)
 ADAPTIVE_DECLARE_FUSED_KERNELS(AVX2)
 ADAPTIVE_DECLARE_FUSED_KERNELS(DEFAULT)
