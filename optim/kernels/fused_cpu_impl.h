@@ -57,8 +57,8 @@ constexpr int64_t width() {
 #endif
 
 // Runs the rule on the lanes of elements [lo, hi) of one job; stores the
-// results only when kWrite (false: a recording pass, see below, where the
-// compiler then drops everything after the last root as dead code). With
+// results only when kWrite (false: a recording pass, see below; a constant,
+// so that the compiler may drop what only the stores use). With
 // `ahead` > 0 it also has the caches fetch the elements that far ahead (up
 // to `limit`), so that memory is read while this pass computes.
 template <bool kWrite, class Rule, class E, class Scalars, size_t N, size_t... I>
