@@ -246,7 +246,8 @@ const char* impl_name(Impl impl) {
 // later side other pages: the 1 x 4M float64 RMSprop and Adagrad rows of the
 // tensor-op table measured 0.67-0.85x that way and 1.00-1.20x in turns) and
 // the same cold caches (the other sides' steps evict this side's state, as a
-// training step's forward and backward pass do). Reports each side's seconds per step as a counter.
+// training step's forward and backward pass do). Reports each side's seconds
+// per step as a counter.
 void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
   struct Side {
     Impl impl;
@@ -299,13 +300,14 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
 // which the earlier tables used, as a scalar loop on one thread) there is no
 // write-allocate read of a destination that was not read.
 constexpr int64_t kFloorElements = 16 << 20;
+constexpr double kFloorBytes = kFloorElements * 3.0 * sizeof(float);  // per add_: read a and b, write a
 void floor_benchmark(benchmark::State& state) {
   torch::Tensor a = torch::ones({kFloorElements}), b = torch::ones({kFloorElements});
   for (auto _ : state) {
     a.add_(b, 3.0);
     benchmark::DoNotOptimize(a.data_ptr());
   }
-  state.SetBytesProcessed(state.iterations() * kFloorElements * 3 * static_cast<int64_t>(sizeof(float)));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kFloorBytes));
 }
 
 // Collects seconds per step of every side of every row, by name ("row/side"),
@@ -391,7 +393,7 @@ int main(int argc, char** argv) {
   Collector collector;
   benchmark::RunSpecifiedBenchmarks(&collector);
 
-  const double bandwidth = kFloorElements * 3.0 * sizeof(float) / collector.seconds["floor"];  // bytes / s
+  const double bandwidth = kFloorBytes / collector.seconds["floor"];  // bytes / s
   std::printf("\nFloor bandwidth (in-place add): %.1f GB/s (%d threads)\n\n", bandwidth / 1e9, at::get_num_threads());
   if (tensor_op) {
     std::printf("| optimizer | parameters | shape | built-in ms | adaptive ms | adaptive vs built-in |\n");
