@@ -96,17 +96,14 @@ class OptimizerBase : public torch::optim::Optimizer {
     const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
     std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
     kernels::StepBatch<typename Derived::Rule> fused;
-    for (const auto gi : c10::irange(param_groups_.size())) {
+    for (const auto& [gi, pi] : set_up_fused_cpu(grads, gradient, fused.cpu)) {
       const Options& options = options_at(gi);
-      const auto& params = param_groups_[gi].params();
-      for (const auto pi : c10::irange(params.size())) {
-        if (!grads[gi][pi].defined()) continue;
-        if (Derived::keeps_state(options)) {
-          update(params[pi], grads[gi][pi], state_for(params[pi], options), options, gradient[gi], fused);
-        } else {
-          State none;  // this step needs no state and leaves none, as the built-in
-          update(params[pi], grads[gi][pi], none, options, gradient[gi], fused);
-        }
+      const torch::Tensor& param = param_groups_[gi].params()[pi];
+      if (Derived::keeps_state(options)) {
+        update(param, grads[gi][pi], state_for(param, options), options, gradient[gi], fused);
+      } else {
+        State none;  // this step needs no state and leaves none, as the built-in
+        update(param, grads[gi][pi], none, options, gradient[gi], fused);
       }
     }
     fused.run();  // every fused CPU tensor in one parallel pass, the CUDA ones in a few launches
@@ -526,6 +523,98 @@ class OptimizerBase : public torch::optim::Optimizer {
       result.push_back(std::move(s));
     }
     return result;
+  }
+
+  // Parameters per task of set_up_fused_cpu: fewer run on the calling thread.
+  static constexpr int64_t kSetupGrain = 64;
+
+  /// Starts the step of every parameter that is a fused CPU job and already
+  /// has its state (or keeps none) on ATen's threads: the step count, the
+  /// checks of fused_eligible and the job's pointers, into `cpu`, in order.
+  /// That setup takes about as long as updating 500 elements, so on many small
+  /// tensors, done on one thread, it would take as long as the update itself.
+  /// Returns the other parameters that have a gradient, (group, index) in
+  /// order, for update(): first steps (their state is made in state_()),
+  /// sparse gradients, and the CUDA and reference drivers. (A template only
+  /// because Derived is incomplete where this class is.)
+  template <class Batch>
+  std::vector<std::pair<size_t, size_t>> set_up_fused_cpu(const std::vector<std::vector<torch::Tensor>>& grads,
+                                                          std::vector<GroupGradient>& gradient, Batch& cpu) {
+    struct Entry {
+      size_t gi, pi;
+      bool candidate;  // fused options, a CPU parameter in float32 or float64, a dense gradient
+      bool is_double;
+      size_t slot;     // a candidate's place among `cpu`'s new jobs of its dtype
+      bool done;       // set up here (each entry is written by one thread)
+    };
+    std::vector<Entry> entries;
+    entries.reserve(unique_params_.size());
+    std::vector<const Options*> options_of_group;
+    std::vector<GradientScalars<double>> host(param_groups_.size());
+    size_t count[2] = {0, 0};  // candidates in float32, in float64
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const Options& options = options_at(gi);
+      options_of_group.push_back(&options);
+      const auto& params = param_groups_[gi].params();
+      bool any = false;
+      for (const auto pi : c10::irange(params.size())) {
+        const torch::Tensor& g = grads[gi][pi];
+        if (!g.defined()) continue;
+        const auto dtype = params[pi].scalar_type();
+        const bool candidate = options.fused() && params[pi].device().is_cpu() && !g.is_sparse() &&
+                               (dtype == at::kFloat || dtype == at::kDouble);
+        const bool is_double = dtype == at::kDouble;
+        entries.push_back({gi, pi, candidate, is_double, candidate ? count[is_double]++ : 0, /*done=*/false});
+        any = any || candidate;
+      }
+      // host() may read (once) a coefficient on the GPU: here, not from several threads.
+      if (any) host[gi] = gradient[gi].host();
+    }
+    const size_t first[2] = {cpu.template reserve<float>(count[0]), cpu.template reserve<double>(count[1])};
+    kernels::parallel_for(static_cast<int64_t>(entries.size()), kSetupGrain, [&](int64_t begin, int64_t end) {
+      typename Batch::template ScalarsCache<float> f32;
+      typename Batch::template ScalarsCache<double> f64;
+      for (int64_t k = begin; k < end; ++k) {
+        Entry& e = entries[k];
+        if (!e.candidate) continue;
+        const Options& options = *options_of_group[e.gi];
+        const torch::Tensor& param = param_groups_[e.gi].params()[e.pi];
+        const torch::Tensor& grad = grads[e.gi][e.pi];
+        State none;  // when the options keep no state
+        State* state = &none;
+        if (Derived::keeps_state(options)) {
+          const auto found = state_.find(state_key(param));
+          if (found == state_.end()) continue;  // its first step: state_ changes, on this thread
+          state = &static_cast<State&>(*found->second);
+          Derived::init_state(*state, param, options);  // (makes what options switched on since)
+        }
+        const bool eligible = std::apply(
+            [&](const auto&... tensors) { return kernels::fused_eligible(param, grad, {tensors...}); },
+            Derived::state_tensors(*state));
+        if (!eligible) continue;
+        // What begin_step may make (SGD's momentum buffer) is made like the parameter: eligible too.
+        const std::pair<const void*, int64_t> key{&options, Derived::begin_step(*state, param, options)};
+        const auto make_scalars = [&](auto zero) {
+          return Derived::template scalars<decltype(zero)>(options, *state, host[e.gi]);
+        };
+        std::apply(
+            [&](const auto&... tensors) {
+              const size_t slot = first[e.is_double] + e.slot;
+              if (e.is_double) {
+                cpu.template set<double>(slot, param, grad, {&tensors...}, f64.get(key, make_scalars));
+              } else {
+                cpu.template set<float>(slot, param, grad, {&tensors...}, f32.get(key, make_scalars));
+              }
+            },
+            Derived::state_tensors(*state));
+        e.done = true;
+      }
+    });
+    std::vector<std::pair<size_t, size_t>> rest;
+    for (const Entry& e : entries) {
+      if (!e.done) rest.emplace_back(e.gi, e.pi);
+    }
+    return rest;
   }
 
   // Whether every gradient is one the fused CUDA driver takes, all on one

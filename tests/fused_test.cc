@@ -36,6 +36,31 @@ TEST(FusedVsReference, EveryOptimizerOfTheListHasAKind) {
   EXPECT_EQ(std::tuple_size_v<adaptive::Optimizers>, static_cast<size_t>(kKinds));
 }
 
+// Two copies of `init` (leaves), each under the same random optimizer of
+// `kind` (the same draws from `r`): one on the fused driver, one on the
+// reference driver.
+struct TwoDrivers {
+  std::vector<std::vector<torch::Tensor>> fused_params, reference_params;
+  std::unique_ptr<torch::optim::Optimizer> fused, reference;
+};
+TwoDrivers two_drivers(int kind, const RandomCase& r, const std::vector<std::vector<torch::Tensor>>& init) {
+  const auto clone = [&] {
+    std::vector<std::vector<torch::Tensor>> out;
+    for (const auto& g : init) {
+      out.emplace_back();
+      for (const auto& p : g) out.back().push_back(p.clone().requires_grad_(true));
+    }
+    return out;
+  };
+  TwoDrivers d{clone(), clone(), nullptr, nullptr};
+  RandomCase r1 = r, r2 = r;
+  d.fused = random_optimizer(kind, r1, d.fused_params);
+  d.reference = random_optimizer(kind, r2, d.reference_params);
+  set_fused(*d.fused, true);
+  set_fused(*d.reference, false);
+  return d;
+}
+
 constexpr int kCases = 1000;
 
 TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
@@ -53,19 +78,7 @@ TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
         g.push_back(torch::randn({size}, torch::TensorOptions().dtype(dtype)) * r.uniform(0.1, 2));
       }
     }
-    const auto clone = [&] {
-      std::vector<std::vector<torch::Tensor>> out;
-      for (const auto& g : init) {
-        out.emplace_back();
-        for (const auto& p : g) out.back().push_back(p.clone().requires_grad_(true));
-      }
-      return out;
-    };
-    auto fused_params = clone(), reference_params = clone();
-    RandomCase r1 = r, r2 = r;  // the same option draws for both
-    auto fused = random_optimizer(kind, r1, fused_params);
-    auto reference = random_optimizer(kind, r2, reference_params);
-    set_fused(*reference, false);
+    auto [fused_params, reference_params, fused, reference] = two_drivers(kind, r, init);
     // RAdam rectifies from about step 6 on (with β2 = 0.999): both branches.
     const int steps = kind == kRAdam ? 8 : 3;
     for (int step = 0; step < steps; ++step) {
@@ -93,6 +106,55 @@ TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
     }
   }
   EXPECT_GT(compared_elements, 1000000);
+}
+
+// Many small parameters: the fused steps of those that have their state are
+// set up on ATen's threads (OptimizerBase::set_up_fused_cpu, 64 parameters
+// a task), the others on the calling thread, in one step: first steps
+// (parameters whose gradient starts late), strided gradients (reference
+// driver), float32 and float64 mixed, two groups. Bit-identical to the
+// reference driver; a step counted twice or not at all would change the
+// bias corrections.
+TEST(FusedVsReference, ManySmallParametersSetUpOnSeveralThreadsAreBitIdentical) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  for (int kind = 0; kind < kKinds; ++kind) {
+    RandomCase r(5000 + kind);
+    std::vector<std::vector<torch::Tensor>> init(2);
+    for (auto& group : init) {
+      for (int i = 0; i < 300; ++i) {
+        group.push_back(torch::randn({1 + (i * 37) % 70}, i % 3 == 0 ? torch::kFloat64 : torch::kFloat32));
+      }
+    }
+    auto [fused_params, reference_params, fused, reference] = two_drivers(kind, r, init);
+    for (int step = 0; step < 4; ++step) {
+      for (size_t gi = 0; gi < init.size(); ++gi) {
+        for (size_t pi = 0; pi < init[gi].size(); ++pi) {
+          if (step == 0 && pi % 7 == 0) continue;  // no gradient yet: its first step comes later
+          const torch::Tensor g = torch::randn_like(init[gi][pi]);
+          // Every 11th gradient strided (every other element): not the fused driver's.
+          const auto copy = [&] {
+            const int64_t n = g.numel();
+            return pi % 11 == 0 ? torch::zeros({2 * n}, g.options()).slice(0, 0, 2 * n, 2).copy_(g) : g.clone();
+          };
+          fused_params[gi][pi].mutable_grad() = copy();
+          reference_params[gi][pi].mutable_grad() = copy();
+        }
+      }
+      fused->step();
+      reference->step();
+    }
+    size_t changed = 0;
+    for (size_t gi = 0; gi < init.size(); ++gi) {
+      for (size_t pi = 0; pi < init[gi].size(); ++pi) {
+        ASSERT_TRUE(identical(fused_params[gi][pi], reference_params[gi][pi]))
+            << "optimizer " << kind << " group " << gi << " param " << pi;
+        changed += !torch::equal(fused_params[gi][pi], init[gi][pi]);
+      }
+    }
+    EXPECT_GT(changed, 300u) << "optimizer " << kind << ": the steps changed few parameters";
+  }
+  at::set_num_threads(threads);
 }
 
 // Randomized options × dtype × layout, and mistakes. Each case draws an

@@ -21,6 +21,7 @@
 #include <functional>
 #include <utility>
 #include <initializer_list>
+#include <type_traits>
 #include <vector>
 
 namespace adaptive {
@@ -79,6 +80,12 @@ bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
 /// OpenMP (-fopenmp, set by optim/BUILD and CMakeLists.txt); without it, on one.
 int fused_threads(int64_t numel);
 
+/// at::parallel_for(0, n, grain, body), run from the library's own code,
+/// which is compiled with OpenMP (see fused_threads): called from a header
+/// (OptimizerBase, instantiated in the user's code, which may be compiled
+/// without it) at::parallel_for would run on one thread.
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body);
+
 // Σ g² over all `grads` (each clamped to ±clip_values[i] when that is > 0),
 // accumulated in double in a fixed order: the same result for any thread count.
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
@@ -98,13 +105,45 @@ class FusedBatch {
   void add(const at::Tensor& param, const at::Tensor& grad, std::array<const at::Tensor*, N> state,
            std::pair<const void*, int64_t> key, const MakeScalars& make_scalars) {
     if (param.scalar_type() == at::kFloat) {
-      if (f32_.empty() || key != f32_key_) f32_scalars_ = make_scalars(float{}), f32_key_ = key;
-      f32_.push_back(job<float>(param, grad, state, f32_scalars_));
+      jobs<float>().push_back(job<float>(param, grad, state, f32_scalars_.get(key, make_scalars)));
     } else {
-      if (f64_.empty() || key != f64_key_) f64_scalars_ = make_scalars(double{}), f64_key_ = key;
-      f64_.push_back(job<double>(param, grad, state, f64_scalars_));
+      jobs<double>().push_back(job<double>(param, grad, state, f64_scalars_.get(key, make_scalars)));
     }
   }
+
+  /// A step's scalars per (options, step) key, made once for a run of
+  /// parameters that share them.
+  template <class E>
+  struct ScalarsCache {
+    template <class MakeScalars>
+    const Scalars<E>& get(std::pair<const void*, int64_t> key, const MakeScalars& make_scalars) {
+      if (!valid_ || key != key_) value_ = make_scalars(E{}), key_ = key, valid_ = true;
+      return value_;
+    }
+
+   private:
+    bool valid_ = false;
+    std::pair<const void*, int64_t> key_{};
+    Scalars<E> value_{};
+  };
+
+  /// Reserves places for `count` jobs in element type E and returns the
+  /// index of the first: set() fills them later, from any thread (a place
+  /// left empty is a job of no elements). So a step's jobs can be set up on
+  /// several threads, in the order of the parameters.
+  template <class E>
+  size_t reserve(size_t count) {
+    const size_t first = jobs<E>().size();
+    jobs<E>().resize(first + count);
+    return first;
+  }
+  /// Fills the place `slot` (from reserve<E>). Distinct places may be filled concurrently.
+  template <class E>
+  void set(size_t slot, const at::Tensor& param, const at::Tensor& grad, const std::array<const at::Tensor*, N>& state,
+           const Scalars<E>& scalars) {
+    jobs<E>()[slot] = job<E>(param, grad, state, scalars);
+  }
+
   void run() {
     if (!f32_.empty()) run_fused<Rule, float>(f32_);
     if (!f64_.empty()) run_fused<Rule, double>(f64_);
@@ -122,11 +161,18 @@ class FusedBatch {
     j.numel = param.numel();
     return j;
   }
+  template <class E>
+  std::vector<FusedJob<Scalars<E>, N>>& jobs() {
+    if constexpr (std::is_same_v<E, float>) {
+      return f32_;
+    } else {
+      return f64_;
+    }
+  }
   std::vector<FusedJob<Scalars<float>, N>> f32_;
   std::vector<FusedJob<Scalars<double>, N>> f64_;
-  Scalars<float> f32_scalars_{};
-  Scalars<double> f64_scalars_{};
-  std::pair<const void*, int64_t> f32_key_{}, f64_key_{};
+  ScalarsCache<float> f32_scalars_;
+  ScalarsCache<double> f64_scalars_;
 };
 
 }  // namespace kernels

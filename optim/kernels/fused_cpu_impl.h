@@ -56,14 +56,36 @@ constexpr int64_t width() {
 }
 #endif
 
+// Memory a pass asks the caches to fetch while it computes: `count`
+// elements from these addresses on (count 0: none).
+template <size_t N>
+struct Ahead {
+  const void* param = nullptr;
+  const void* grad = nullptr;
+  std::array<const void*, N> state{};
+  int64_t count = 0;
+};
+
+// `count` elements from element `at` of `job` on (none past its end), as Ahead.
+template <class E, class Scalars, size_t N>
+Ahead<N> ahead_of(const FusedJob<Scalars, N>& job, int64_t at, int64_t count) {
+  Ahead<N> a;
+  a.count = std::max<int64_t>(0, std::min(count, job.numel - at));
+  if (a.count == 0) return a;
+  a.param = static_cast<const E*>(job.param) + at;
+  a.grad = static_cast<const E*>(job.grad) + at;
+  for (size_t k = 0; k < N; ++k) a.state[k] = job.state[k] ? static_cast<const E*>(job.state[k]) + at : nullptr;
+  return a;
+}
+
 // Runs the rule on the lanes of elements [lo, hi) of one job; stores the
 // results only when kWrite (false: a recording pass, see below; a constant,
-// so that the compiler may drop what only the stores use). With
-// `ahead` > 0 it also has the caches fetch the elements that far ahead (up
-// to `limit`), so that memory is read while this pass computes.
+// so that the compiler may drop what only the stores use). It also has the
+// caches fetch the elements of `ahead` (one per lane group, up to its
+// count), so that memory is read while this pass computes.
 template <bool kWrite, class Rule, class E, class Scalars, size_t N, size_t... I>
 void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_sequence<I...>,
-           int64_t ahead = 0, int64_t limit = 0) {
+           const Ahead<N>& ahead = {}) {
   // A local copy: the stores below write E values, which could alias the
   // job's scalars as far as the compiler knows, so from the job itself every
   // scalar (and every option test on it) would be reloaded each iteration.
@@ -75,10 +97,11 @@ void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_s
   constexpr int64_t W = width<E>();
   for (int64_t i = lo; i < hi; i += W) {
     const int64_t count = std::min(W, hi - i);
-    if (ahead > 0 && i + ahead < limit) {
-      __builtin_prefetch(param + i + ahead, /*write=*/1);
-      __builtin_prefetch(grad + i + ahead, /*write=*/0);
-      ((state[I] ? __builtin_prefetch(state[I] + i + ahead, /*write=*/1) : void()), ...);
+    if (i - lo < ahead.count) {
+      const int64_t k = i - lo;
+      __builtin_prefetch(static_cast<const E*>(ahead.param) + k, /*write=*/1);
+      __builtin_prefetch(static_cast<const E*>(ahead.grad) + k, /*write=*/0);
+      ((ahead.state[I] ? __builtin_prefetch(static_cast<const E*>(ahead.state[I]) + k, /*write=*/1) : void()), ...);
     }
     Lane<E> p = load(param + i, count);
     const Lane<E> g = load(grad + i, count);
@@ -90,20 +113,23 @@ void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_s
   }
 }
 
-#if AT_MKL_ENABLED()
-// Elements per tape: the rules take one sqrt per element (at most two fit).
-// 512, not 256: half the MKL calls, about 10% faster on large tensors.
+// Elements per block: per tape, and per prefetch. The rules take one sqrt
+// per element (at most two fit a tape). 512, not 256: half the MKL calls,
+// about 10% faster on large tensors.
 constexpr int64_t kTapeBlock = 512;
+
+#if AT_MKL_ENABLED()
 static_assert(2 * kTapeBlock <= ew::SqrtTape<float>::kCapacity, "the tape holds two roots per element");
 
 // Roots as ATen's MKL sqrt gives them: per block, a recording pass, one MKL
 // call, and the real pass replaying its roots (see ew::SqrtTape). The real
 // pass, which reads from cache what the recording pass brought in, prefetches
-// the next block: otherwise each recording pass waits for memory with little
-// to compute, and the other two phases compute with nothing to read, and the
-// step takes the sum of both instead of the larger.
+// the next block (the next job's first, after a job's last): otherwise each
+// recording pass waits for memory with little to compute, and the other two
+// phases compute with nothing to read, and the step takes the sum of both
+// instead of the larger. `next`: the next job's first block.
 template <class Rule, class E, class Scalars, size_t N>
-void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
+void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, const Ahead<N>& next) {
   ew::SqrtTape<E> tape;
   ew::SqrtTape<E>*& active = ew::SqrtTape<E>::active();
   active = &tape;
@@ -113,13 +139,14 @@ void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
     tape.size = 0;
     lanes</*kWrite=*/false, Rule, E>(job, b, end, std::make_index_sequence<N>{});
     tape.compute();
-    lanes</*kWrite=*/true, Rule, E>(job, b, end, std::make_index_sequence<N>{}, kTapeBlock, hi);
+    const Ahead<N> ahead = end < hi ? ahead_of<E>(job, end, std::min(kTapeBlock, hi - end)) : next;
+    lanes</*kWrite=*/true, Rule, E>(job, b, end, std::make_index_sequence<N>{}, ahead);
   }
   active = nullptr;
 }
 #else
 template <class Rule, class E, class Scalars, size_t N>
-void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
+void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, const Ahead<N>&) {
   lanes</*kWrite=*/true, Rule, E>(job, lo, hi, std::make_index_sequence<N>{});
 }
 #endif
@@ -127,6 +154,7 @@ void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi) {
 // All jobs in one parallel region, split by element count.
 template <class Rule, class E>
 void run(const Jobs<Rule, E>& jobs) {
+  constexpr size_t N = Rule::kStates;
   std::vector<int64_t> offsets(jobs.size() + 1, 0);
   for (size_t j = 0; j < jobs.size(); ++j) offsets[j + 1] = offsets[j] + jobs[j].numel;
   at::parallel_for(0, offsets.back(), kGrain, [&](int64_t begin, int64_t end) {
@@ -134,7 +162,11 @@ void run(const Jobs<Rule, E>& jobs) {
     for (; begin < end && j < jobs.size(); ++j) {
       const int64_t stop = std::min(end, offsets[j + 1]);
       if (stop > begin) {
-        process<Rule, E>(jobs[j], begin - offsets[j], stop - offsets[j]);
+        // The next job of this thread's share, if any: its first block.
+        const Ahead<N> next = stop < end && j + 1 < jobs.size()
+                                  ? ahead_of<E>(jobs[j + 1], 0, std::min(kTapeBlock, end - stop))
+                                  : Ahead<N>{};
+        process<Rule, E>(jobs[j], begin - offsets[j], stop - offsets[j], next);
       }
       begin = stop;
     }
