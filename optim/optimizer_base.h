@@ -37,6 +37,7 @@
 #include <string>
 #include <type_traits>
 #include <algorithm>
+#include <atomic>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -313,9 +314,7 @@ class OptimizerBase : public torch::optim::Optimizer {
   static void check_params(const std::vector<ParamGroup>& groups, const ParamGroup* extra = nullptr,
                            ParamList* known_unique = nullptr) {
     const size_t group_count = groups.size() + (extra ? 1 : 0);
-    const auto params_of = [&](size_t gi) -> const std::vector<torch::Tensor>& {
-      return gi < groups.size() ? groups[gi].params() : extra->params();
-    };
+    const auto params_of = [&](size_t gi) -> const std::vector<torch::Tensor>& { return listed(groups, extra, gi); };
     ParamList order;
     for (const auto gi : c10::irange(group_count)) {
       const auto& params = params_of(gi);
@@ -327,12 +326,25 @@ class OptimizerBase : public torch::optim::Optimizer {
         order.push_back(p.unsafeGetTensorImpl());
       }
     }
+    check_unique(groups, std::move(order), known_unique, extra);
+  }
+
+  /// The parameters of group `gi` of `groups`, then of `extra`.
+  static const std::vector<torch::Tensor>& listed(const std::vector<ParamGroup>& groups, const ParamGroup* extra,
+                                                  size_t gi) {
+    return gi < groups.size() ? groups[gi].params() : extra->params();
+  }
+
+  /// Checks that `order` (the parameters of `groups`, then of `extra`, as
+  /// TensorImpl addresses) lists each once; as check_params.
+  static void check_unique(const std::vector<ParamGroup>& groups, ParamList order, ParamList* known_unique,
+                           const ParamGroup* extra = nullptr) {
     if (known_unique != nullptr && *known_unique == order) return;
     // (address, group, index) of every parameter; sorted, duplicates are neighbours.
     std::vector<std::tuple<const void*, size_t, size_t>> seen;
     seen.reserve(order.size());
-    for (const auto gi : c10::irange(group_count)) {
-      for (const auto pi : c10::irange(params_of(gi).size())) seen.emplace_back(order[seen.size()], gi, pi);
+    for (const auto gi : c10::irange(groups.size() + (extra ? 1 : 0))) {
+      for (const auto pi : c10::irange(listed(groups, extra, gi).size())) seen.emplace_back(order[seen.size()], gi, pi);
     }
     std::sort(seen.begin(), seen.end());
     for (size_t i = 1; i < seen.size(); ++i) {
@@ -360,6 +372,52 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// `known_unique`: as for check_params.
   static std::vector<std::vector<torch::Tensor>> checked_gradients(const std::vector<ParamGroup>& groups,
                                                                    ParamList* known_unique = nullptr) {
+    // Each parameter is screened on ATen's threads: on one thread, the checks
+    // of 2,000 tensors of 500 elements took 0.13 ms of a 0.73 ms step, 0.24
+    // of 1.3 after another pass through the caches. Anything found wrong, or
+    // a sparse gradient, and the checks run again one after another, which
+    // throw the first error in order.
+    std::vector<size_t> offsets{0};
+    for (const auto& group : groups) offsets.push_back(offsets.back() + group.params().size());
+    ParamList order(offsets.back());
+    std::vector<std::vector<torch::Tensor>> grads(groups.size());
+    for (const auto gi : c10::irange(groups.size())) grads[gi].resize(groups[gi].params().size());
+    std::atomic<bool> again{false};
+    kernels::parallel_for(static_cast<int64_t>(order.size()), kSetupGrain, [&](int64_t begin, int64_t end) {
+      size_t gi = std::upper_bound(offsets.begin(), offsets.end(), static_cast<size_t>(begin)) - offsets.begin() - 1;
+      c10::optional<std::pair<at::ScalarType, at::DeviceType>> supported;  // as below
+      for (auto k = static_cast<size_t>(begin); k < static_cast<size_t>(end); ++k) {
+        while (k >= offsets[gi + 1]) ++gi;
+        const torch::Tensor& p = groups[gi].params()[k - offsets[gi]];
+        if (!p.defined() || !p.is_floating_point()) {
+          again = true;
+          return;
+        }
+        order[k] = p.unsafeGetTensorImpl();
+        torch::Tensor& g = grads[gi][k - offsets[gi]];
+        g = p.grad();
+        if (!g.defined()) continue;
+        const auto kind = std::make_pair(p.scalar_type(), p.device().type());
+        if (g.is_sparse() || g.sizes() != p.sizes() || g.scalar_type() != p.scalar_type() ||
+            g.device() != p.device() ||
+            (kind != supported && !kernels::unsupported_reason(p.scalar_type(), p.device()).empty())) {
+          again = true;
+          return;
+        }
+        supported = kind;
+      }
+    });
+    if (again) return checked_gradients_in_order(groups, known_unique);
+    check_unique(groups, std::move(order), known_unique);
+    for (const auto gi : c10::irange(groups.size())) check_options(options_of(groups, gi));
+    return grads;
+  }
+
+ private:
+  /// checked_gradients, one parameter after another: each check in the order
+  /// of the parameters, each error (the first) with its own message.
+  static std::vector<std::vector<torch::Tensor>> checked_gradients_in_order(const std::vector<ParamGroup>& groups,
+                                                                            ParamList* known_unique) {
     check_params(groups, nullptr, known_unique);
     std::vector<std::vector<torch::Tensor>> grads(groups.size());
     // The dtype and device type last found supported: models hold one or two,
@@ -400,6 +458,7 @@ class OptimizerBase : public torch::optim::Optimizer {
     return grads;
   }
 
+ public:
   /// The values a gradient holds: a dense one itself, a sparse (coalesced)
   /// one its values, each entry once; finiteness and norms read these.
   static torch::Tensor stored_values(const torch::Tensor& g) { return g.is_sparse() ? g._values() : g; }
@@ -525,7 +584,8 @@ class OptimizerBase : public torch::optim::Optimizer {
     return result;
   }
 
-  // Parameters per task of set_up_fused_cpu: fewer run on the calling thread.
+  // Parameters per task of checked_gradients and set_up_fused_cpu: fewer run
+  // on the calling thread.
   static constexpr int64_t kSetupGrain = 64;
 
   /// Starts the step of every parameter that is a fused CPU job and already

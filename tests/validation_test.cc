@@ -302,6 +302,48 @@ TEST(Gradients, DtypeMismatchIsAClearError) {
   EXPECT_NE(error_of([&] { opt.step(); }).find("is Double on cpu but the parameter is Float on cpu"), std::string::npos);
 }
 
+// The gradients are checked on ATen's threads, 64 parameters a task: the
+// error is still the first in parameter order, whichever task meets one
+// first, and a refused step changes no parameter and no step count.
+TEST(Gradients, ManyParametersGiveTheFirstErrorInOrderAndNoUpdate) {
+  std::vector<torch::Tensor> first, second;
+  for (int i = 0; i < 600; ++i) {
+    auto p = torch::full({3}, static_cast<double>(i), torch::requires_grad());
+    p.mutable_grad() = torch::ones({3});
+    (i < 300 ? first : second).push_back(p);
+  }
+  adaptive::Adam opt({torch::optim::OptimizerParamGroup(first), torch::optim::OptimizerParamGroup(second)});
+  opt.step();
+  const auto snapshot = [&] {
+    std::vector<torch::Tensor> copies;
+    for (const auto& group : opt.param_groups()) {
+      for (const auto& p : group.params()) copies.push_back(p.detach().clone());
+    }
+    return copies;
+  };
+  const auto before = snapshot();
+  second[220].mutable_grad() = torch::ones({2});  // in a later task than the one below
+  first[130].mutable_grad() = torch::ones({3}, torch::kFloat64);
+  first[299].mutable_grad() = torch::Tensor();  // no gradient: skipped, not an error
+  EXPECT_NE(error_of([&] { opt.step(); }).find("gradient of parameter 130 of group 0 is Double"), std::string::npos);
+  first[130].mutable_grad() = torch::ones({3});
+  EXPECT_NE(error_of([&] { opt.step(); }).find("gradient of parameter 220 of group 1 has shape [2]"), std::string::npos);
+  second[220].mutable_grad() = torch::ones({3});
+  second[250].mutable_grad() = torch::ones({3}, torch::kFloat64);  // the only error: found by a task
+  EXPECT_NE(error_of([&] { opt.step(); }).find("gradient of parameter 250 of group 1 is Double"), std::string::npos);
+  const auto after = snapshot();
+  for (size_t i = 0; i < before.size(); ++i) ASSERT_TRUE(torch::equal(before[i], after[i])) << "parameter " << i;
+  for (const auto& group : opt.param_groups()) {
+    for (const auto& p : group.params()) {
+      const auto& state = static_cast<const adaptive::AdamParamState&>(*opt.state().at(adaptive::state_key(p)));
+      ASSERT_EQ(state.step(), 1);
+    }
+  }
+  second[250].mutable_grad() = torch::ones({3});
+  opt.step();  // repaired: steps again
+  EXPECT_FALSE(torch::equal(first[0], before[0]));
+}
+
 TEST(Gradients, ParametersWithoutGradientAreSkipped) {
   auto a = torch::ones({2}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad());
   adaptive::Adam opt({a, b}, AdamOptions(0.1));
