@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
   if (tensor_op) shapes.front() = quick ? Shape{"1 x 1M", 1, 1000000} : Shape{"1 x 4M", 1, 4000000};  // W = 5 divides
   // The bytes of 2,000 x 500 in one tensor, in the row above it: the pair
   // shows what the bookkeeping of many small tensors costs, apart from the
-  // memory traffic, whose rate on one tensor is itself above the floor.
+  // memory traffic.
   if (!quick && !tensor_op) shapes.insert(shapes.end() - 1, Shape{"1 x 1M", 1, 1000000});
   const auto all = tensor_op ? tensor_op_configs() : configs();
   const int repetitions = quick ? 1 : 3;
