@@ -106,11 +106,18 @@ void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_s
     Lane<E> p = load(param + i, count);
     const Lane<E> g = load(grad + i, count);
     std::array<Lane<E>, N> s{(state[I] ? load(state[I] + i, count) : Lane<E>(E(0)))...};
+#if AT_MKL_ENABLED()
+    // Recording a partial last lane: the tape records its padding's roots as 1 (see ew::SqrtTape).
+    if (!kWrite && count < W) ew::SqrtTape<E>::active()->real = static_cast<int>(count);
+#endif
     Rule::apply(scalars, p, g, s[I]...);
     if constexpr (!kWrite) continue;
     store(p, param + i, count);
     ((state[I] ? store(s[I], state[I] + i, count) : void()), ...);
   }
+#if AT_MKL_ENABLED()
+  if (!kWrite && (hi - lo) % W != 0) ew::SqrtTape<E>::active()->real = ew::SqrtTape<E>::kCapacity;
+#endif
 }
 
 // Elements per block: per tape, and per prefetch. The rules take one sqrt
