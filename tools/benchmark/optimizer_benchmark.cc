@@ -35,6 +35,7 @@
 #include "optim/compat.h"
 #include "optim/version.h"
 #include "tools/benchmark/tensor_lists.h"
+#include "tools/benchmark/tensor_op_rows.h"
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -53,6 +54,7 @@
 namespace {
 
 using adaptive_benchmark::grads_of;
+using adaptive_benchmark::Storage;
 using adaptive_benchmark::step_counts;
 using adaptive_benchmark::zeros_like_all;
 
@@ -65,23 +67,13 @@ struct Shape {
 using AtenStep = std::function<void()>;
 using MakeAtenStep = std::function<AtenStep(const std::vector<torch::Tensor>&)>;
 
-// How the parameters are stored. The tensor-op table runs every optimizer
-// that has a built-in on each: float32 and float64 with fused(false), and
-// bfloat16 and channels-last float32 with the default options, which the
-// fused CPU driver does not take.
-struct Storage {
-  std::string name;
-  torch::Dtype dtype = torch::kFloat32;
-  bool channels_last = false;
-  bool fused = true;  // the adaptive side's fused() option
-};
 struct Config {
   std::string optimizer, options;
   int bytes_per_element;  // fp32 traffic of one step per parameter element
   std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)> builtin, adaptive;
   bool clip_norm = false;  // built-in and ATen sides call clip_grad_norm_ first
   MakeAtenStep aten;       // empty: ATen has no fused kernel for it (or this LibTorch predates them)
-  Storage storage;         // how its parameters are stored (default: float32, contiguous)
+  Storage storage;         // how its parameters are stored (default: float32, contiguous, fused)
   bool add_in_turn = true;  // an add side in the row (see the top of this file)
 };
 
@@ -149,9 +141,7 @@ Config default_config() {
   c.options = "default";
   c.bytes_per_element = default_traffic<Opt>();
   if constexpr (!std::is_void_v<typename Opt::Builtin>) {
-    c.builtin = [](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
-      return std::make_unique<typename Opt::Builtin>(p, typename Opt::BuiltinOptions(typename Opt::Options().lr()));
-    };
+    c.builtin = adaptive_benchmark::make_builtin<Opt>;
   }
   c.adaptive = [](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
     return std::make_unique<Opt>(p);
@@ -200,11 +190,6 @@ std::vector<Config> configs() {
   return c;
 }
 
-const std::vector<Storage> kTensorOpStorages = {{"f32, fused(false)", torch::kFloat32, false, false},
-                                                {"f64, fused(false)", torch::kFloat64, false, false},
-                                                {"bf16", torch::kBFloat16, false, true},
-                                                {"f32, channels-last", torch::kFloat32, true, true}};
-
 // Opt's default options with its built-in, on `storage`.
 template <class Opt>
 void add_tensor_op_config(std::vector<Config>& c, const Storage& storage) {
@@ -215,37 +200,19 @@ void add_tensor_op_config(std::vector<Config>& c, const Storage& storage) {
     config.aten = nullptr;
     config.add_in_turn = false;  // the tensor-op table compares with the built-in only
     const bool fused = storage.fused;
-    config.adaptive = [fused](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
-      return std::make_unique<Opt>(p, typename Opt::Options().fused(fused));
-    };
+    config.adaptive = [fused](std::vector<torch::Tensor> p) { return adaptive_benchmark::make_adaptive<Opt>(p, fused); };
     c.push_back(config);
   }
 }
 std::vector<Config> tensor_op_configs() {
   std::vector<Config> c;
-  for (const Storage& storage : kTensorOpStorages) {
+  for (const Storage& storage : adaptive_benchmark::tensor_op_storages()) {
 #define ADAPTIVE_TENSOR_OP_ROW(Class, ...) add_tensor_op_config<adaptive::Class>(c, storage);
     ADAPTIVE_OPTIMIZERS(ADAPTIVE_TENSOR_OP_ROW)
 #undef ADAPTIVE_TENSOR_OP_ROW
   }
   return c;
 }
-// A shape's tensors, 1-D (or, for channels-last, N x C x 1 x W with W = 5:
-// a layout that differs from the contiguous one), with small gradients.
-std::vector<torch::Tensor> make_params(const Shape& s, const Storage& storage) {
-  std::vector<torch::Tensor> params;
-  const auto options = torch::TensorOptions().dtype(storage.dtype);
-  for (int64_t i = 0; i < s.tensors; ++i) {
-    const std::vector<int64_t> sizes =
-        storage.channels_last ? std::vector<int64_t>{1, s.numel / 5, 1, 5} : std::vector<int64_t>{s.numel};
-    const auto layout = storage.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-    auto p = torch::randn(sizes, options).contiguous(layout).requires_grad_(true);
-    p.mutable_grad() = (torch::randn(sizes, options) * 1e-3).contiguous(layout);
-    params.push_back(p);
-  }
-  return params;
-}
-
 // The sides of a row: the implementations, then the add in turn.
 enum class Impl { kBuiltin, kAtenFused, kAdaptive, kAddInTurn };
 // Every side, in the order a row steps them.
@@ -296,7 +263,7 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
       continue;
     }
     torch::manual_seed(0);
-    side.params = make_params(s, c.storage);
+    side.params = adaptive_benchmark::make_params(s.tensors, s.numel, c.storage);
     if (impl == Impl::kAtenFused) {
       side.aten_step = c.aten(side.params);
     } else {
