@@ -91,7 +91,7 @@ double copy_bandwidth() {
   return 2.0 * n * sizeof(float) / ms;
 }
 
-// float32 parameters on the GPU, contiguous.
+// The shape's parameters on the GPU, stored as `storage` (by default float32, contiguous).
 std::vector<torch::Tensor> gpu_params(const Shape& s, const Storage& storage = {}) {
   return make_params(s.tensors, s.numel, storage, torch::kCUDA);
 }
