@@ -29,11 +29,18 @@
 // large rows, which stream from memory, adaptive's prefetching kernels beat
 // it), but it moves the same bytes in the same conditions: what adaptive
 // takes beyond it on many small tensors is the step's own per-tensor work.
+//
+// The "kernel only" side (default options) runs adaptive's fused kernels over
+// its own copy of the row's tensors with the jobs made once (kernel_only.h):
+// adaptive's step without the per-tensor work of step(), in the same
+// conditions. "adaptive / kernel only" is what that work costs; "kernel only
+// / floor" is the most any cut of it could bring a row to.
 
 #include "optim/optim.h"
 
 #include "optim/compat.h"
 #include "optim/version.h"
+#include "tools/benchmark/kernel_only.h"
 #include "tools/benchmark/tensor_lists.h"
 #include "tools/benchmark/tensor_op_rows.h"
 
@@ -42,6 +49,7 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -75,6 +83,9 @@ struct Config {
   MakeAtenStep aten;       // empty: ATen has no fused kernel for it (or this LibTorch predates them)
   Storage storage;         // how its parameters are stored (default: float32, contiguous, fused)
   bool add_in_turn = true;  // an add side in the row (see the top of this file)
+  // The "kernel only" side's step over a stepped adaptive optimizer
+  // (kernel_only.h); empty: no such side.
+  std::function<AtenStep(const torch::optim::Optimizer&)> kernel_only;
 };
 
 #if ADAPTIVE_TORCH_AT_LEAST(2, 4)
@@ -147,6 +158,9 @@ Config default_config() {
     return std::make_unique<Opt>(p);
   };
   c.aten = aten_default<Opt>();
+  c.kernel_only = [](const torch::optim::Optimizer& o) {
+    return adaptive_benchmark::kernel_only_step(static_cast<const Opt&>(o));
+  };
   return c;
 }
 
@@ -199,6 +213,7 @@ void add_tensor_op_config(std::vector<Config>& c, const Storage& storage) {
     config.storage = storage;
     config.aten = nullptr;
     config.add_in_turn = false;  // the tensor-op table compares with the built-in only
+    config.kernel_only = nullptr;
     const bool fused = storage.fused;
     config.adaptive = [fused](std::vector<torch::Tensor> p) { return adaptive_benchmark::make_adaptive<Opt>(p, fused); };
     c.push_back(config);
@@ -213,15 +228,17 @@ std::vector<Config> tensor_op_configs() {
   }
   return c;
 }
-// The sides of a row: the implementations, then the add in turn.
-enum class Impl { kBuiltin, kAtenFused, kAdaptive, kAddInTurn };
+// The sides of a row: the implementations, adaptive's kernels alone, then
+// the add in turn.
+enum class Impl { kBuiltin, kAtenFused, kAdaptive, kKernelOnly, kAddInTurn };
 // Every side, in the order a row steps them.
-constexpr Impl kImpls[] = {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive, Impl::kAddInTurn};
+constexpr Impl kImpls[] = {Impl::kBuiltin, Impl::kAtenFused, Impl::kAdaptive, Impl::kKernelOnly, Impl::kAddInTurn};
 const char* impl_name(Impl impl) {
   switch (impl) {
     case Impl::kBuiltin: return "builtin";
     case Impl::kAtenFused: return "aten_fused";
     case Impl::kAdaptive: return "adaptive";
+    case Impl::kKernelOnly: return "kernel_only";
     case Impl::kAddInTurn: break;
   }
   return "add_in_turn";
@@ -256,6 +273,7 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
   for (Impl impl : kImpls) {
     if ((impl == Impl::kAtenFused && !c.aten) || (impl == Impl::kBuiltin && !c.builtin)) continue;
     if (impl == Impl::kAddInTurn && !c.add_in_turn) continue;
+    if (impl == Impl::kKernelOnly && !c.kernel_only) continue;
     Side side{impl};
     if (impl == Impl::kAddInTurn) {
       side.aten_step = floor_add(static_cast<int64_t>(c.bytes_per_element) * s.tensors * s.numel);
@@ -267,7 +285,7 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
     if (impl == Impl::kAtenFused) {
       side.aten_step = c.aten(side.params);
     } else {
-      side.opt = impl == Impl::kBuiltin ? c.builtin(side.params) : c.adaptive(side.params);
+      side.opt = impl == Impl::kBuiltin ? c.builtin(side.params) : c.adaptive(side.params);  // kernel only: adaptive
     }
     sides.push_back(std::move(side));
   }
@@ -281,6 +299,14 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
     side.aten_step ? side.aten_step() : static_cast<void>(side.opt->step());
   };
   for (Side& side : sides) step(side);  // create the state outside the timed loop
+  for (Side& side : sides) {
+    // From here on the kernels alone, over the state that first step made.
+    if (side.impl == Impl::kKernelOnly) side.aten_step = c.kernel_only(*side.opt);
+  }
+  const auto gone = std::remove_if(sides.begin(), sides.end(), [](const Side& side) {
+    return side.impl == Impl::kKernelOnly && !side.aten_step;  // a parameter the fused kernels do not take
+  });
+  sides.erase(gone, sides.end());
   for (auto _ : state) {
     for (Side& side : sides) {
       const auto start = std::chrono::steady_clock::now();
@@ -414,19 +440,22 @@ int main(int argc, char** argv) {
   }
   std::printf("| optimizer | options | shape | built-in ms | ATen fused ms | adaptive ms | floor ms | "
               "adaptive vs built-in | adaptive vs ATen fused | adaptive / floor | ATen fused / floor | "
-              "add in turn ms | adaptive / add in turn |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+              "add in turn ms | adaptive / add in turn | kernel only ms | kernel only / floor | "
+              "adaptive / kernel only |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& c : all) {
     for (const auto& s : shapes) {
       const std::string base = c.optimizer + "/" + c.options + "/" + s.name;
       const double b = collector.seconds[base + "/builtin"], a = collector.seconds[base + "/adaptive"];
       const double f = collector.seconds[base + "/aten_fused"], t = collector.seconds[base + "/add_in_turn"];
+      const double k = collector.seconds[base + "/kernel_only"];
       if (a == 0 || b == 0) continue;  // filtered out
       const double floor = static_cast<double>(c.bytes_per_element) * s.tensors * s.numel / bandwidth;
-      std::printf("| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %.2f | %s | %.2f | %.2f |\n",
+      std::printf("| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %.2f | %s | %.2f | %.2f | %s | %s | %s |\n",
                   c.optimizer.c_str(), c.options.c_str(), s.name.c_str(), cell(b * 1e3, "%.2f").c_str(),
                   cell(f * 1e3, "%.2f").c_str(), a * 1e3, floor * 1e3, cell(b / a, "%.2fx").c_str(),
-                  cell(f / a, "%.2fx").c_str(), a / floor, cell(f / floor, "%.2f").c_str(), t * 1e3, a / t);
+                  cell(f / a, "%.2fx").c_str(), a / floor, cell(f / floor, "%.2f").c_str(), t * 1e3, a / t,
+                  cell(k * 1e3, "%.2f").c_str(), cell(k / floor, "%.2f").c_str(), cell(k > 0 ? a / k : 0, "%.2f").c_str());
     }
   }
   rusage usage{};
