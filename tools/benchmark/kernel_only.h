@@ -20,7 +20,8 @@ namespace adaptive_benchmark {
 
 /// One step of the fused kernels over every parameter of `opt` (a stepped
 /// adaptive optimizer whose options keep the defaults' gradient handling:
-/// no clipping, no maximize); nullptr when a parameter is not fused-eligible.
+/// no clipping, no maximize); nullptr when a parameter has no dense gradient
+/// or is not fused-eligible.
 template <class Opt>
 std::function<void()> kernel_only_step(const Opt& opt) {
   using Rule = typename Opt::Rule;
@@ -32,17 +33,17 @@ std::function<void()> kernel_only_step(const Opt& opt) {
     for (const torch::Tensor& param : group.params()) {
       const auto found = opt.state().find(adaptive::state_key(param));
       const State& state = found == opt.state().end() ? *stateless : static_cast<const State&>(*found->second);
-      const bool eligible = options.fused() && std::apply(
-                                                   [&](const auto&... tensors) {
-                                                     return adaptive::kernels::fused_eligible(param, param.grad(),
-                                                                                              {tensors...});
-                                                   },
-                                                   Opt::state_tensors(state));
+      const torch::Tensor& grad = param.grad();
+      const auto state_eligible = [&](const auto&... tensors) {
+        return adaptive::kernels::fused_eligible(param, grad, {tensors...});
+      };
+      const bool eligible = options.fused() && grad.defined() && grad.layout() == torch::kStrided &&
+                            std::apply(state_eligible, Opt::state_tensors(state));
       if (!eligible) return nullptr;
       const auto make_scalars = [&](auto zero) {
         return Opt::template scalars<decltype(zero)>(options, state, adaptive::GradientScalars<double>{});
       };
-      std::apply([&](const auto&... tensors) { batch->add(param, param.grad(), {&tensors...}, {&options, 0}, make_scalars); },
+      std::apply([&](const auto&... tensors) { batch->add(param, grad, {&tensors...}, {&options, 0}, make_scalars); },
                  Opt::state_tensors(state));
     }
   }
