@@ -136,6 +136,18 @@ class OptimizerBase : public torch::optim::Optimizer {
     Derived::validate(o);
   }
 
+  /// Whether the fused CPU driver takes a step of `param` with `grad` and
+  /// `state` as they stand: fused options, a dense gradient, and every tensor
+  /// one kernels::fused_eligible takes (CPU, float32 or float64, contiguous).
+  /// Public for tools that build fused jobs themselves (the benchmark's
+  /// kernel-only side): they take exactly the parameters step() would.
+  static bool fused_cpu_takes(const Options& options, const torch::Tensor& param, const torch::Tensor& grad,
+                              const State& state) {
+    if (!options.fused() || !grad.defined() || grad.layout() != torch::kStrided) return false;
+    return std::apply([&](const auto&... tensors) { return kernels::fused_eligible(param, grad, {tensors...}); },
+                      Derived::state_tensors(state));
+  }
+
   /// Points parameter `pi` of group `gi` at `param` (same shape) instead, its
   /// state following it, cast to `param`'s dtype and device. For wrappers
   /// whose parameters are views that must be re-made (ShardedOptimizer).
@@ -681,10 +693,7 @@ class OptimizerBase : public torch::optim::Optimizer {
           state = &static_cast<State&>(*found->second);
           Derived::init_state(*state, param, options);  // (makes what options switched on since)
         }
-        const bool eligible = std::apply(
-            [&](const auto&... tensors) { return kernels::fused_eligible(param, grad, {tensors...}); },
-            Derived::state_tensors(*state));
-        if (!eligible) continue;
+        if (!fused_cpu_takes(options, param, grad, *state)) continue;
         // What begin_step may make (SGD's momentum buffer) is made like the parameter: eligible too.
         const std::pair<const void*, int64_t> key{&options, Derived::begin_step(*state, param, options)};
         const auto make_scalars = [&](auto zero) {

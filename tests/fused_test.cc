@@ -339,6 +339,29 @@ TEST(FusedVsReference, NonContiguousAndOtherDtypesTakeTheReferencePathAndWork) {
   }
 }
 
+// fused_cpu_takes, the test step() and the benchmark's kernel-only side share:
+// false (never an exception) for each thing the fused CPU driver does not take.
+TEST(FusedCpuTakes, TakesContiguousCpuFloatsUnderFusedOptionsOnly) {
+  using adaptive::Adam;
+  const auto p = torch::randn({4, 5});
+  const adaptive::AdamParamState none;  // state tensors undefined: ignored
+  adaptive::AdamParamState state;
+  state.exp_avg(torch::zeros_like(p));
+  state.exp_avg_sq(torch::zeros_like(p));
+  const adaptive::AdamOptions fused, unfused = adaptive::AdamOptions().fused(false);
+  EXPECT_TRUE(Adam::fused_cpu_takes(fused, p, torch::ones_like(p), state));
+  EXPECT_TRUE(Adam::fused_cpu_takes(fused, p.to(torch::kDouble), torch::ones_like(p, torch::kDouble), none));
+  EXPECT_FALSE(Adam::fused_cpu_takes(unfused, p, torch::ones_like(p), state));
+  EXPECT_FALSE(Adam::fused_cpu_takes(fused, p, torch::Tensor(), state));
+  EXPECT_FALSE(Adam::fused_cpu_takes(fused, p, torch::ones_like(p).to_sparse(), state));
+  EXPECT_FALSE(Adam::fused_cpu_takes(fused, p.t(), torch::ones_like(p).t(), none));
+  EXPECT_FALSE(Adam::fused_cpu_takes(fused, p.to(torch::kBFloat16), torch::ones_like(p, torch::kBFloat16), none));
+  EXPECT_FALSE(Adam::fused_cpu_takes(fused, p, torch::ones_like(p, torch::kDouble), none));
+  adaptive::AdamParamState other_dtype = state;
+  other_dtype.exp_avg_sq(torch::zeros_like(p, torch::kDouble));
+  EXPECT_FALSE(Adam::fused_cpu_takes(fused, p, torch::ones_like(p), other_dtype));
+}
+
 // The fused loop is at::parallel_for, a header template that runs serially
 // unless the kernels are compiled with OpenMP (as LibTorch is): a build
 // without -fopenmp stepped on one thread of two (1 x 8M Adam: 12 ms vs 4 ms

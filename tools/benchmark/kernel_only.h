@@ -34,12 +34,7 @@ std::function<void()> kernel_only_step(const Opt& opt) {
       const auto found = opt.state().find(adaptive::state_key(param));
       const State& state = found == opt.state().end() ? *stateless : static_cast<const State&>(*found->second);
       const torch::Tensor& grad = param.grad();
-      const auto state_eligible = [&](const auto&... tensors) {
-        return adaptive::kernels::fused_eligible(param, grad, {tensors...});
-      };
-      const bool eligible = options.fused() && grad.defined() && grad.layout() == torch::kStrided &&
-                            std::apply(state_eligible, Opt::state_tensors(state));
-      if (!eligible) return nullptr;
+      if (!Opt::fused_cpu_takes(options, param, grad, state)) return nullptr;
       const auto make_scalars = [&](auto zero) {
         return Opt::template scalars<decltype(zero)>(options, state, adaptive::GradientScalars<double>{});
       };
