@@ -339,7 +339,11 @@ class OptimizerBase : public torch::optim::Optimizer {
   /// The parameters of group `gi` of `groups`, then of `extra`.
   static const std::vector<torch::Tensor>& listed(const std::vector<ParamGroup>& groups, const ParamGroup* extra,
                                                   size_t gi) {
-    return gi < groups.size() ? groups[gi].params() : extra->params();
+    if (gi < groups.size()) return groups[gi].params();
+    // Callers stop at groups.size() without `extra`; said here, GCC 12 no
+    // longer warns (-Wnonnull) that extra may be null where it is inlined.
+    TORCH_INTERNAL_ASSERT(extra != nullptr && gi == groups.size());
+    return extra->params();
   }
 
   /// Checks that `order` (the parameters of `groups`, then of `extra`, as
