@@ -1,7 +1,7 @@
 // The fused CUDA driver on a GPU (optim/kernels/fused_cuda.cu): against the
 // reference driver on CUDA (randomized, every optimizer, every dtype), against
 // the CPU, with clipping, skipping, checkpoints and mixed-device groups, and
-// without waiting for the GPU. Without a GPU every case but the first skips;
+// without waiting for the GPU. Without a GPU every case but the first two skips;
 // builtin parity on CUDA is parity_builtin_test's CUDA grid.
 //
 // Tolerances, and why:
@@ -35,6 +35,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -90,6 +91,23 @@ double relative_where_finite(const torch::Tensor& fused, const torch::Tensor& re
   return relative(x.masked_select(finite), y.masked_select(finite));
 }
 
+// How far `fused` and `reference` are from `truth`, relative(), over the
+// elements where both the reference and the truth are finite: the elements
+// where the reference's rounding made NaN or ∞ are left out, not counted as
+// an infinite error (which any error of the fused driver would pass). The
+// fused error is inf where `fused` is not finite there.
+struct ErrorsAgainstTruth {
+  double fused, reference;
+};
+ErrorsAgainstTruth errors_against_truth(const torch::Tensor& fused, const torch::Tensor& reference,
+                                        const torch::Tensor& truth) {
+  const auto to_double = [](const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kDouble); };
+  const auto x = to_double(fused), y = to_double(reference), t = to_double(truth);
+  const auto kept = y.isfinite() & t.isfinite();
+  return {relative_where_finite(x.masked_select(kept), t.masked_select(kept)),
+          relative(y.masked_select(kept), t.masked_select(kept))};
+}
+
 double unit_roundoff(torch::Dtype dtype) {
   switch (dtype) {
     case torch::kHalf: return std::ldexp(1.0, -10);
@@ -106,6 +124,26 @@ std::map<std::string, double>& worst() {
 void record(const std::string& key, double value) {
   auto& w = worst()[key];
   w = std::max(w, value);
+}
+
+// The half-type comparison's yardstick (runs without a GPU): an element the
+// reference rounded to NaN is left out, so it cannot excuse the fused
+// driver's error elsewhere, and a fused NaN where the reference is finite
+// fails.
+TEST(CudaHalfComparison, LeavesOutTheReferencesNaNAndCatchesTheFusedOnes) {
+  const auto nan = std::numeric_limits<double>::quiet_NaN();
+  const auto truth = torch::tensor({1.0, 2.0, 4.0}, torch::kFloat64);
+  const auto reference = torch::tensor({nan, 2.0, 4.0}, torch::kFloat64);
+  const auto errors = errors_against_truth(torch::tensor({1.0, 3.0, 4.0}, torch::kFloat64), reference, truth);
+  EXPECT_EQ(errors.reference, 0.0);  // was inf: any fused error passed
+  EXPECT_EQ(errors.fused, 0.25);     // |3 - 2| / max(2, 4), over the two kept elements
+  EXPECT_GT(errors.fused, errors.reference + unit_roundoff(torch::kHalf));
+  EXPECT_EQ(errors_against_truth(torch::tensor({1.0, nan, 4.0}, torch::kFloat64), reference, truth).fused, INFINITY);
+  // Where the truth itself is not finite, nothing is compared.
+  const auto inf_truth = torch::tensor({INFINITY, INFINITY, INFINITY}, torch::kFloat64);
+  const auto none = errors_against_truth(reference, reference, inf_truth);
+  EXPECT_EQ(none.fused, 0.0);
+  EXPECT_EQ(none.reference, 0.0);
 }
 
 TEST(CudaDriver, IsBuiltExactlyWhereTheBuildSaysSo) {
@@ -191,11 +229,10 @@ TEST(CudaFusedVsReference, RandomizedCasesAgree) {
         if (half && d > bound) {
           // Beyond the bound only where the reference itself is further from
           // the float64 truth (its rounding in the subnormal range).
-          const double fused_error = relative_where_finite(fused_params[gi][pi], truth_params[gi][pi]);
-          const double reference_error = relative_where_finite(reference_params[gi][pi], truth_params[gi][pi]);
-          record(std::string("beyond the bound, error fused ") + c10::toString(dtype), fused_error);
-          record(std::string("beyond the bound, error reference ") + c10::toString(dtype), reference_error);
-          EXPECT_LE(fused_error, reference_error + unit_roundoff(dtype)) << "case " << c << " kind " << kind;
+          const auto errors = errors_against_truth(fused_params[gi][pi], reference_params[gi][pi], truth_params[gi][pi]);
+          record(std::string("beyond the bound, error fused ") + c10::toString(dtype), errors.fused);
+          record(std::string("beyond the bound, error reference ") + c10::toString(dtype), errors.reference);
+          EXPECT_LE(errors.fused, errors.reference + unit_roundoff(dtype)) << "case " << c << " kind " << kind;
           continue;
         }
         EXPECT_LE(d, bound) << "case " << c << " kind " << kind << " dtype " << dtype << " group " << gi << " param "
