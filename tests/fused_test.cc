@@ -362,6 +362,39 @@ TEST(FusedCpuTakes, TakesContiguousCpuFloatsUnderFusedOptionsOnly) {
   EXPECT_FALSE(Adam::fused_cpu_takes(fused, p, torch::ones_like(p), other_dtype));
 }
 
+// A rule that says it takes no root (kTakesRoots = false) runs in one pass on
+// official builds, without the MKL root tape: were it to take one after all,
+// that root would be the instruction's, not MKL's (1 float in 5 differs). So
+// no path of SGD's rule may ask a recording tape for a root; Adagrad's, which
+// takes one per element, shows that the check sees them.
+TEST(SqrtTape, RulesSayingTheyTakeNoRootTakeNone) {
+#if AT_MKL_ENABLED()
+  static_assert(!adaptive::SGDRule::kTakesRoots);
+  using Tape = adaptive::ew::SqrtTape<float>;
+  Tape tape;
+  Tape::active() = &tape;
+  for (const bool momentum : {false, true}) {
+    for (const bool nesterov : {false, true}) {
+      for (const bool first : {false, true}) {
+        for (const float clip : {0.0f, 0.5f}) {
+          adaptive::SGDScalars<float> s{{clip, 1.0f, 0.01f}, 0.1f, 0.9f, momentum, 0.8f, nesterov, first};
+          float param = 1.0f, grad = 2.0f, buffer = 0.5f;
+          adaptive::SGDRule::apply(s, param, grad, buffer);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(tape.size, 0);
+  adaptive::AdagradScalars<float> s{{0.0f, 1.0f, 0.0f}, 0.1f, 1e-10f};
+  float param = 1.0f, grad = 2.0f, sum = 0.5f;
+  adaptive::AdagradRule::apply(s, param, grad, sum);
+  EXPECT_EQ(tape.size, 1);
+  Tape::active() = nullptr;
+#else
+  GTEST_SKIP() << "no MKL in this LibTorch: its roots are the instruction's, there is no tape";
+#endif
+}
+
 // The fused loop is at::parallel_for, a header template that runs serially
 // unless the kernels are compiled with OpenMP (as LibTorch is): a build
 // without -fopenmp stepped on one thread of two (1 x 8M Adam: 12 ms vs 4 ms

@@ -125,6 +125,14 @@ void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_s
 // about 10% faster on large tensors.
 constexpr int64_t kTapeBlock = 512;
 
+// Whether Rule's apply() may take a root (ew::sqrt): yes, unless the rule
+// says `static constexpr bool kTakesRoots = false;` (SGD). The recording
+// pass below would leave such a rule's tape empty and only repeat its work.
+template <class Rule, class = void>
+constexpr bool kTakesRoots = true;
+template <class Rule>
+constexpr bool kTakesRoots<Rule, std::void_t<decltype(Rule::kTakesRoots)>> = Rule::kTakesRoots;
+
 #if AT_MKL_ENABLED()
 static_assert(2 * kTapeBlock <= ew::SqrtTape<float>::kCapacity, "the tape holds two roots per element");
 
@@ -134,9 +142,14 @@ static_assert(2 * kTapeBlock <= ew::SqrtTape<float>::kCapacity, "the tape holds 
 // the next block (the next job's first, after a job's last): otherwise each
 // recording pass waits for memory with little to compute, and the other two
 // phases compute with nothing to read, and the step takes the sum of both
-// instead of the larger. `next`: the next job's first block.
+// instead of the larger. `next`: the next job's first block. A rule that
+// takes no root has nothing to record: one pass, asking for `next`.
 template <class Rule, class E, class Scalars, size_t N>
 void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, const Ahead<N>& next) {
+  if constexpr (!kTakesRoots<Rule>) {
+    lanes</*kWrite=*/true, Rule, E>(job, lo, hi, std::make_index_sequence<N>{}, next);
+    return;
+  }
   ew::SqrtTape<E> tape;
   ew::SqrtTape<E>*& active = ew::SqrtTape<E>::active();
   active = &tape;

@@ -31,6 +31,9 @@ struct SGDRule {
   using Scalars = SGDScalars<S>;
   /// How many state tensors apply() takes after the gradient.
   static constexpr size_t kStates = 1;
+  /// apply() takes no square root: the fused CPU driver runs it in one pass,
+  /// without recording the roots that official builds take from MKL.
+  static constexpr bool kTakesRoots = false;
 
   /// One step: updates `param` and the momentum buffer in place.
   ADAPTIVE_HOST_DEVICE_TEMPLATE
