@@ -148,21 +148,21 @@ template <class Rule, class E, class Scalars, size_t N>
 void process(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, const Ahead<N>& next) {
   if constexpr (!kTakesRoots<Rule>) {
     lanes</*kWrite=*/true, Rule, E>(job, lo, hi, std::make_index_sequence<N>{}, next);
-    return;
+  } else {  // (not instantiated for a rule without roots)
+    ew::SqrtTape<E> tape;
+    ew::SqrtTape<E>*& active = ew::SqrtTape<E>::active();
+    active = &tape;
+    for (int64_t b = lo; b < hi; b += kTapeBlock) {
+      const int64_t end = std::min(hi, b + kTapeBlock);
+      tape.replaying = false;
+      tape.size = 0;
+      lanes</*kWrite=*/false, Rule, E>(job, b, end, std::make_index_sequence<N>{});
+      tape.compute();
+      const Ahead<N> ahead = end < hi ? ahead_of<E>(job, end, std::min(kTapeBlock, hi - end)) : next;
+      lanes</*kWrite=*/true, Rule, E>(job, b, end, std::make_index_sequence<N>{}, ahead);
+    }
+    active = nullptr;
   }
-  ew::SqrtTape<E> tape;
-  ew::SqrtTape<E>*& active = ew::SqrtTape<E>::active();
-  active = &tape;
-  for (int64_t b = lo; b < hi; b += kTapeBlock) {
-    const int64_t end = std::min(hi, b + kTapeBlock);
-    tape.replaying = false;
-    tape.size = 0;
-    lanes</*kWrite=*/false, Rule, E>(job, b, end, std::make_index_sequence<N>{});
-    tape.compute();
-    const Ahead<N> ahead = end < hi ? ahead_of<E>(job, end, std::min(kTapeBlock, hi - end)) : next;
-    lanes</*kWrite=*/true, Rule, E>(job, b, end, std::make_index_sequence<N>{}, ahead);
-  }
-  active = nullptr;
 }
 #else
 template <class Rule, class E, class Scalars, size_t N>
