@@ -5,10 +5,10 @@
 // Update (the algorithm box is optim/rules/adadelta.h):
 //   s ← ρ·s + (1 − ρ)·g²,  Δ = √(u + ε)/√(s + ε)·g,  u ← ρ·u + (1 − ρ)·Δ²,  θ ← θ − lr·Δ
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/adadelta.h"
 
 #include <torch/optim/optimizer.h>

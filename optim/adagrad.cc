@@ -15,6 +15,7 @@ Adagrad::Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, Ad
   // unset option): no warning for it, as Python's group dict would hold the
   // optimizer's value there.
   const double unset = AdagradOptions().initial_accumulator_value();
+  AdagradParamState unused;  // (Adagrad always keeps state: step_state makes it in state_)
   for (size_t gi = 0; gi < param_groups_.size(); ++gi) {
     const double group_value = options_at(gi).initial_accumulator_value();
     if (group_value != defaults.initial_accumulator_value() && group_value != unset) {
@@ -23,7 +24,7 @@ Adagrad::Adagrad(std::vector<torch::optim::OptimizerParamGroup> param_groups, Ad
                  "optimizer's default, ",
                  defaults.initial_accumulator_value());
     }
-    for (const auto& p : param_groups_[gi].params()) state_for(p, defaults);
+    for (const auto& p : param_groups_[gi].params()) detail::step_state<Adagrad>(state_, p, defaults, unused);
   }
 }
 

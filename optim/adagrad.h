@@ -5,10 +5,10 @@
 // Update for step t (the algorithm box is optim/rules/adagrad.h):
 //   Σ ← Σ + g²,   θ ← θ − lr_t · g / (√Σ + ε),   lr_t = lr / (1 + (t − 1)·lr_decay)
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/adagrad.h"
 
 #include <torch/optim/adagrad.h>
@@ -85,8 +85,9 @@ class Adagrad : public OptimizerBase<Adagrad, AdagradOptions, AdagradParamState>
 
   /// Checks Adagrad's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const AdagradOptions& options);
-  /// Takes sparse gradients, as the built-in (Rule::apply_sparse).
-  static constexpr bool kSparseGradients = true;
+  /// Takes sparse gradients, as the built-in (Rule::apply_sparse): the
+  /// optional hook of optim/core/hooks.h.
+  static constexpr unsigned kOptionalHooks = hooks::kSparseGradients;
   /// Refuses options that sparse gradients cannot have (weight_decay, as the
   /// built-in); `where` names the parameter.
   static void check_sparse(const AdagradOptions& options, const std::string& where);

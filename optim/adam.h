@@ -9,10 +9,10 @@
 // where g has first been value-clipped, norm-clipped, negated (maximize) and,
 // unless decoupled, given the L2 term λ·θ; decoupled decay is θ ← θ·(1 − lr·λ).
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/adam.h"
 
 #include <torch/optim/adam.h>

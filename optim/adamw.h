@@ -8,10 +8,10 @@
 // Adam's default λ = 0.
 
 #include "optim/adam.h"
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/adam.h"
 
 #include <torch/optim/adamw.h>

@@ -6,10 +6,10 @@
 // first moment applied with Nesterov's look-ahead under the momentum schedule
 // μₜ = β1·(1 − ½·0.96^(t·momentum_decay)).
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/nadam.h"
 
 #include <torch/optim/optimizer.h>
@@ -90,6 +90,8 @@ class NAdam : public OptimizerBase<NAdam, NAdamOptions, NAdamParamState> {
   static void validate(const NAdamOptions& options);
   /// Creates the moments (zeros).
   static void init_state(NAdamParamState& state, const torch::Tensor& param, const NAdamOptions& options);
+  /// The optional hook it defines (optim/core/hooks.h).
+  static constexpr unsigned kOptionalHooks = hooks::kBeginStep;
   /// Advances t and Πₜ; returns what tells the step's scalars apart (t and Πₜ).
   static int64_t begin_step(NAdamParamState& state, const torch::Tensor& param, const NAdamOptions& options);
   /// Its update rule (optim/rules/nadam.h).

@@ -6,10 +6,10 @@
 // the variance of v̂ is intractable (ρₜ ≤ 5, the first steps) it steps along
 // m̂ alone, then along the rectified Adam step.
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/radam.h"
 
 #include <torch/optim/optimizer.h>

@@ -7,10 +7,10 @@
 //   d = √(ŝ − ḡ²) + ε (centered) or √ŝ + ε
 //   b ← μ·b + g/d, θ ← θ − lr·b (momentum μ > 0)   or   θ ← θ − lr·g/d
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/rmsprop.h"
 
 #include <torch/optim/rmsprop.h>

@@ -9,10 +9,10 @@
 // As in the built-in, a parameter has state (its momentum buffer) only once it
 // has stepped with momentum > 0: without momentum, state() stays empty.
 
-#include "optim/common_options.h"
-#include "optim/fields.h"
-#include "optim/optimizer_base.h"
-#include "optim/options_base.h"
+#include "optim/core/common_options.h"
+#include "optim/core/fields.h"
+#include "optim/core/optimizer_base.h"
+#include "optim/core/options_base.h"
 #include "optim/rules/sgd.h"
 
 #include <torch/optim/optimizer.h>
@@ -83,6 +83,8 @@ class SGD : public OptimizerBase<SGD, SGDOptions, SGDParamState> {
 
   /// Checks SGD's own options (the shell checks the common ones); throws c10::Error.
   static void validate(const SGDOptions& options);
+  /// The optional hooks it defines (optim/core/hooks.h).
+  static constexpr unsigned kOptionalHooks = hooks::kKeepsState | hooks::kBeginStep;
   /// Only momentum needs state, as in the built-in.
   static bool keeps_state(const SGDOptions& options) { return options.momentum() != 0; }
   /// Nothing to create ahead of the first step: the buffer starts as g.

@@ -6,7 +6,7 @@
 // loaded under the LibTorch this test is built against, and the next step
 // must equal the step of an optimizer that never stopped.
 //
-// What holds (the README's "Supported LibTorch" table says the same):
+// What holds (docs/libtorch_versions.md says the same):
 //   adaptive loads every file, its own and the built-ins', of either version:
 //     it matches parameters by the key strings the file itself holds.
 //   adaptive writes decimal keys on every version, so the built-ins of 1.13
@@ -20,6 +20,7 @@
 // Tolerance: 1e-12 relative (float64). A file written by the other version
 // carries that version's rounding of three steps (e.g. MKL's sqrt in 2.13).
 
+#include "optim/core/compat.h"
 #include "optim/optim.h"
 
 #include <gtest/gtest.h>
@@ -209,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Files, CheckpointVersions, ::testing::ValuesIn(cases())
 // says it.
 // One pair cannot be told apart: the built-ins' Adam and AdamW save the same
 // option names and state, so a built-in AdamW file loads into adaptive::Adam
-// (with L2 decay) and a built-in Adam file into adaptive::AdamW (the README
+// (with L2 decay) and a built-in Adam file into adaptive::AdamW (docs/options.md
 // says so). adaptive's own Adam and AdamW files differ and are refused.
 struct Cross {
   std::string version, source, name, target;  // target: the adaptive optimizer loading another's file

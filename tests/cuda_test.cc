@@ -426,7 +426,7 @@ TEST(CudaMixedDevices, OneGroupOnBothDevicesStepsEachPartAsAlone) {
 
 #ifdef ADAPTIVE_EXPECT_CUDA_DRIVER
 // A fused CUDA step, norm clipping included, never waits for the GPU;
-// skip_nonfinite does (README: which options synchronize). c10's sync debug
+// skip_nonfinite does (docs/cuda.md: which options synchronize). c10's sync debug
 // mode turns every synchronizing call into an error.
 TEST(CudaSynchronization, AFusedStepDoesNotWaitForTheGpu) {
   REQUIRE_GPU();
@@ -454,11 +454,11 @@ TEST(CudaSynchronization, AFusedStepDoesNotWaitForTheGpu) {
   c10::cuda::warning_state().set_sync_debug_mode(c10::cuda::SyncDebugMode::L_ERROR);
   const std::string error = error_of([&] { skipping.step(); });
   c10::cuda::warning_state().set_sync_debug_mode(c10::cuda::SyncDebugMode::L_DISABLED);
-  EXPECT_NE(error, "<no error>") << "skip_nonfinite reads the finiteness on the host: the README says it synchronizes";
+  EXPECT_NE(error, "<no error>") << "skip_nonfinite reads the finiteness on the host: docs/cuda.md says it synchronizes";
 }
 #endif
 
-// Prints the largest deviations seen (for the README).
+// Prints the largest deviations seen (for docs/cuda.md).
 class ReportWorst : public ::testing::Environment {
  public:
   void TearDown() override {

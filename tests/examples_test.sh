@@ -189,7 +189,7 @@ check mnist_learns_the_tiny_task bash -c "
   '$BIN/mnist' --data '$TMP/tiny' --model mlp --epochs 15 --batch-size 20 --summary '$TMP/mnist_learn.json' &&
   $(declare -f json); PY=$PY json '$TMP/mnist_learn.json' 'd[\"test_accuracy\"] >= 90'"
 # A StepLR schedule resumed from a checkpoint continues where it was (the
-# README's resume recipe): the same parameters, bit for bit, as straight.
+# resume recipe in docs/options.md): the same parameters, bit for bit, as straight.
 scheduled_resume() {
   local run=("$BIN/mnist" --data "$TMP/tiny" --model mlp --batch-size 40 --lr-gamma 0.5)
   "${run[@]}" --epochs 3 --save-params "$TMP/lr_straight.bin" >/dev/null &&

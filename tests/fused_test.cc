@@ -3,8 +3,8 @@
 // multiple of the vector width), dtypes, parameter groups and gradients with
 // extreme values. Plus: the fused step allocates no tensor memory.
 
-#include "optim/kernels/dtype_support.h"
-#include "optim/compat.h"
+#include "optim/core/dtype_support.h"
+#include "optim/core/compat.h"
 #include "optim/kernels/fused_cpu.h"
 #include "tests/random_cases.h"
 #include "tests/test_support.h"

@@ -3,7 +3,7 @@
 // itself; everything else computes a new tensor; nothing it must not write is
 // written; and a value read before its tensor was written is not used stale.
 
-#include "optim/kernels/dtype_support.h"
+#include "optim/core/dtype_support.h"
 #include "optim/rules/elementwise.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,8 @@
 // c10::Error that says what and where, before anything changes, or handled
 // as PyTorch handles it. Every test here failed before its fix.
 
-#include "optim/kernels/dtype_support.h"
+#include "optim/core/compat.h"
+#include "optim/core/dtype_support.h"
 #include "optim/optim.h"
 #include "tests/test_support.h"
 
@@ -231,7 +232,7 @@ TEST(AdagradWarning, OnlyForAGroupThatSetsItsOwnInitialAccumulatorValue) {
 
 // ---- resuming with an LR scheduler -----------------------------------------
 // load() restores each group's lr, as PyTorch's load_state_dict and the
-// 2.4+ built-ins do. The README's recipe: build the optimizer and scheduler,
+// 2.4+ built-ins do. The recipe in docs/options.md: build the optimizer and scheduler,
 // step the scheduler once per completed epoch, then load the optimizer.
 // Replaying the scheduler *after* the load (the usual recipe with 1.13's
 // built-ins, which do not restore lr) decays twice.
@@ -297,7 +298,7 @@ TEST(ClipGradValue, BeyondTheDtypesRangeClampsNothing) {
   }
 }
 
-// ---- complex parameters: refused (documented in the README) -----------------
+// ---- complex parameters: refused (documented in docs/options.md) -----------------
 TEST(Parameters, ComplexParametersAreRefusedByName) {
   auto z = torch::ones({2}, torch::kComplexFloat).requires_grad_();
   EXPECT_ERROR_HAS(adaptive::Adam({z}), "parameter 0 of group 0 has dtype ComplexFloat");

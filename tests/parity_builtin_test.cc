@@ -94,7 +94,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Grid, BuiltinParity, ::testing::ValuesIn(all_params()), param_name);
 
-// Prints the largest deviation seen per optimizer and dtype (for the README).
+// Prints the largest deviation seen per optimizer and dtype (for docs/testing.md).
 class ReportWorst : public ::testing::Environment {
  public:
   void TearDown() override {

@@ -32,6 +32,7 @@
 //
 // The worst deviation per optimizer and reference is printed at the end.
 
+#include "optim/core/compat.h"
 #include "optim/optim.h"
 
 #include <gtest/gtest.h>

@@ -61,10 +61,6 @@ int fused_threads(int64_t numel) {
   return DEFAULT::threads_for(numel);
 }
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
-  at::parallel_for(0, n, grain, body);
-}
-
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
   struct Chunk {
     size_t tensor;

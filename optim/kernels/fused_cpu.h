@@ -80,12 +80,6 @@ bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
 /// OpenMP (-fopenmp, set by optim/BUILD and CMakeLists.txt); without it, on one.
 int fused_threads(int64_t numel);
 
-/// at::parallel_for(0, n, grain, body), run from the library's own code,
-/// which is compiled with OpenMP (see fused_threads): called from a header
-/// (OptimizerBase, instantiated in the user's code, which may be compiled
-/// without it) at::parallel_for would run on one thread.
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body);
-
 // Σ g² over all `grads` (each clamped to ±clip_values[i] when that is > 0),
 // accumulated in double in a fixed order: the same result for any thread count.
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);

@@ -125,13 +125,13 @@ void lanes(const FusedJob<Scalars, N>& job, int64_t lo, int64_t hi, std::index_s
 // about 10% faster on large tensors.
 constexpr int64_t kTapeBlock = 512;
 
-// Whether Rule's apply() may take a root (ew::sqrt): yes, unless the rule
-// says `static constexpr bool kTakesRoots = false;` (SGD). The recording
-// pass below would leave such a rule's tape empty and only repeat its work.
-template <class Rule, class = void>
-constexpr bool kTakesRoots = true;
+// Whether Rule's apply() may take a root (ew::sqrt): every rule says so in
+// `static constexpr bool kTakesRoots`, required (hooks.h checks it), not
+// defaulted: a misspelled name would otherwise fall back without a word.
+// SGD's is false: the recording pass below would leave its tape empty and
+// only repeat its work.
 template <class Rule>
-constexpr bool kTakesRoots<Rule, std::void_t<decltype(Rule::kTakesRoots)>> = Rule::kTakesRoots;
+constexpr bool kTakesRoots = Rule::kTakesRoots;
 
 #if AT_MKL_ENABLED()
 static_assert(2 * kTapeBlock <= ew::SqrtTape<float>::kCapacity, "the tape holds two roots per element");

@@ -30,6 +30,9 @@ struct AdadeltaRule {
   using Scalars = AdadeltaScalars<S>;
   /// How many state tensors apply() takes after the gradient.
   static constexpr size_t kStates = 2;
+  /// apply() takes square roots (ew::sqrt): on official builds the fused CPU
+  /// driver records them and takes MKL's, as ATen does.
+  static constexpr bool kTakesRoots = true;
 
   /// One step: updates `param` and both running means in place.
   ADAPTIVE_HOST_DEVICE_TEMPLATE

@@ -26,6 +26,9 @@ struct AdagradRule {
   using Scalars = AdagradScalars<S>;
   /// How many state tensors apply() takes after the gradient.
   static constexpr size_t kStates = 1;
+  /// apply() takes square roots (ew::sqrt): on official builds the fused CPU
+  /// driver records them and takes MKL's, as ATen does.
+  static constexpr bool kTakesRoots = true;
 
   /// One step: updates `param` and the accumulator in place.
   ADAPTIVE_HOST_DEVICE_TEMPLATE

@@ -39,6 +39,9 @@ struct NAdamRule {
   using Scalars = NAdamScalars<S>;
   /// How many state tensors apply() takes after the gradient.
   static constexpr size_t kStates = 2;
+  /// apply() takes square roots (ew::sqrt): on official builds the fused CPU
+  /// driver records them and takes MKL's, as ATen does.
+  static constexpr bool kTakesRoots = true;
 
   /// One step: updates `param` and the moments in place.
   ADAPTIVE_HOST_DEVICE_TEMPLATE

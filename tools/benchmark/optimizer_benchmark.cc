@@ -38,7 +38,7 @@
 
 #include "optim/optim.h"
 
-#include "optim/compat.h"
+#include "optim/core/compat.h"
 #include "optim/version.h"
 #include "tools/benchmark/kernel_only.h"
 #include "tools/benchmark/tensor_lists.h"

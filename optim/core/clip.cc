@@ -1,4 +1,4 @@
-#include "optim/clip.h"
+#include "optim/core/clip.h"
 
 #include "optim/kernels/fused_cpu.h"
 #include "optim/rules/elementwise.h"

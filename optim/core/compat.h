@@ -10,7 +10,7 @@
 //     rules/elementwise.h;
 //   add_param_group dropping foreign options (2.9+): OptimizerBase adds
 //     groups itself on every version.
-// The README's "Supported LibTorch" section lists them with their tests.
+// docs/libtorch_versions.md lists them with their tests.
 
 #include <torch/version.h>
 

@@ -1,4 +1,4 @@
-#include "optim/sharded.h"
+#include "optim/distributed/sharded.h"
 
 #include <map>
 #include <numeric>

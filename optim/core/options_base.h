@@ -3,7 +3,7 @@
 // loading and equality from its fields() list (fields.h), and, for options,
 // get_lr/set_lr (schedulers) from its lr option.
 
-#include "optim/fields.h"
+#include "optim/core/fields.h"
 
 #include <torch/optim/optimizer.h>
 

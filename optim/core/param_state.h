@@ -1,0 +1,82 @@
+#pragma once
+// One parameter's preparation for a step, the one path every driver takes:
+// its state found (or made, on its first step), completed for the options as
+// they stand, and its step begun. OptimizerBase::update (the reference and
+// CUDA drivers, and first steps) and the fused CPU set-up (fused_setup.h)
+// both call these, so that a hook is honoured the same way on every path.
+
+#include "optim/core/fields.h"
+#include "optim/core/hooks.h"
+
+#include <torch/optim/optimizer.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace adaptive {
+
+/// The type of torch::optim::Optimizer::state().
+using torch_state_map = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+/// The key type of Optimizer::state(): std::string up to LibTorch 2.1, the
+/// TensorImpl pointer (void*) from 2.2 on.
+using state_key_t = torch_state_map::key_type;
+
+/// The key of `param`'s entry in state(), for any adaptive or torch::optim
+/// optimizer, on every supported LibTorch: its TensorImpl address, printed
+/// ("0x7f…") up to 2.1 and as the pointer itself from 2.2 on.
+template <class Key = state_key_t>
+Key state_key(const torch::Tensor& param) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    return detail::pointer_key(param.unsafeGetTensorImpl());
+  } else {
+    return param.unsafeGetTensorImpl();
+  }
+}
+
+namespace detail {
+
+/// The state a step of `param` under `options` reads, for optimizer
+/// `Derived`: `none` where the options keep no state (hooks::keeps_state);
+/// else its entry in `states`, completed by init_state (which makes what
+/// options switched on since its last step create); null where it has none
+/// yet (its first step: made_state, on the step's own thread, since it
+/// changes `states`).
+template <class Derived>
+typename Derived::State* existing_state(torch_state_map& states, const torch::Tensor& param,
+                                        const typename Derived::Options& options, typename Derived::State& none) {
+  using State = typename Derived::State;
+  if (!hooks::keeps_state<Derived>(options)) return &none;
+  const auto found = states.find(state_key(param));
+  if (found == states.end()) return nullptr;
+  State& state = static_cast<State&>(*found->second);
+  Derived::init_state(state, param, options);
+  return &state;
+}
+
+/// existing_state, or where there is none yet the new state of `param` in
+/// `states` (as the built-ins make it: at its first step).
+template <class Derived>
+typename Derived::State& step_state(torch_state_map& states, const torch::Tensor& param,
+                                    const typename Derived::Options& options, typename Derived::State& none) {
+  using State = typename Derived::State;
+  if (State* state = existing_state<Derived>(states, param, options, none)) return *state;
+  auto& slot = states[state_key(param)];
+  slot = std::make_unique<State>();
+  State& state = static_cast<State&>(*slot);
+  Derived::init_state(state, param, options);
+  return state;
+}
+
+/// Begins the step of a parameter with `state` (hooks::begin_step: the step
+/// count advances) and returns what tells its scalars apart among a step's
+/// parameters: its group's options and its step.
+template <class Derived>
+std::pair<const void*, int64_t> begin_step(typename Derived::State& state, const torch::Tensor& param,
+                                           const typename Derived::Options& options) {
+  return {&options, hooks::begin_step<Derived>(state, param, options)};
+}
+
+}  // namespace detail
+}  // namespace adaptive
