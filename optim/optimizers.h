@@ -5,9 +5,9 @@
 // the examples' --optimizer choices and the benchmark rows.
 //
 // Adding an optimizer: write its rule (rules/<name>.h), its header and source
-// (<name>.h, <name>.cc: options, state, validate, init_state, state_tensors,
-// scalars; see adam.h), then add its #include and its line below, and its
-// tests. Nothing else is edited: the builds take every optim/*.cc.
+// (<name>.h, <name>.cc: options, state and the hooks of core/hooks.h; see
+// adam.h), then add its #include and its line below; the builds take every
+// optim/*.cc. docs/architecture.md lists what its tests need besides.
 //
 // ADAPTIVE_OPTIMIZERS(X) calls X(Class, flag, regression_lr, regression_steps,
 // mnist_lr) once per optimizer:
