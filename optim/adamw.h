@@ -22,10 +22,6 @@
 
 namespace adaptive {
 
-/// AdamW's rule: Adam's (decoupled decay comes in its scalars), under a name of
-/// its own because the fused kernels are compiled once per optimizer's Rule.
-struct AdamWRule : AdamRule {};
-
 /// Options of adaptive::AdamW: torch::optim::AdamWOptions' options (same
 /// names, defaults and meaning) plus adaptive's own.
 struct AdamWOptions : public OptionsBase<AdamWOptions> {
@@ -78,7 +74,7 @@ class AdamW : public OptimizerBase<AdamW, AdamWOptions, AdamParamState> {
   /// Creates the state tensors `options` need and `state` lacks.
   static void init_state(AdamParamState& state, const torch::Tensor& param, const AdamWOptions& options);
   /// Its update rule: Adam's.
-  using Rule = AdamWRule;
+  using Rule = AdamRule;  ///< Adam's: decoupled decay comes in its scalars
   /// The state tensors the rule takes, in its order.
   static auto state_tensors(const AdamParamState& s) { return Adam::state_tensors(s); }
   /// The rule's constants for this step of one parameter (in double, stored as S).

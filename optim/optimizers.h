@@ -1,10 +1,10 @@
 #pragma once
 // The optimizers adaptive offers, declared once. Everything that must know
-// them all follows from this list: the fused CPU kernels compiled for each
-// rule (kernels/fused_cpu_kernels.cc.inc), the test suites' optimizer lists,
+// them all follows from this list: the test registry (tests/registry/),
 // the examples' --optimizer choices and the benchmark rows.
 //
-// Adding an optimizer: write its rule (rules/<name>.h), its header and source
+// Adding an optimizer: write its rule (rules/<name>.h, and its line in
+// rules/rules.h unless it shares one), its header and source
 // (<name>.h, <name>.cc: options, state and the hooks of core/hooks.h; see
 // adam.h), then add its #include and its line below; the builds take every
 // optim/*.cc. docs/architecture.md lists what its tests need besides.
@@ -38,14 +38,17 @@
   X(RAdam, radam, 0.05, 4000, 1e-3)      \
   X(Adadelta, adadelta, 0.1, 10000, 1.0)
 
+#include "optim/rules/rules.h"
+
 #include <tuple>
+#include <type_traits>
 
 namespace adaptive {
 namespace detail {
-template <class First, class... Rest>
-struct WithoutFirst {
-  using type = std::tuple<Rest...>;
-};
+template <class T, class Tuple>
+struct ListedIn;
+template <class T, class... U>
+struct ListedIn<T, std::tuple<U...>> : std::disjunction<std::is_same<T, U>...> {};
 }  // namespace detail
 
 #define ADAPTIVE_OPTIMIZER_TYPE(Class, ...) , Class
@@ -53,5 +56,13 @@ struct WithoutFirst {
 /// typed tests and compile-time loops.
 using Optimizers = typename detail::WithoutFirst<void ADAPTIVE_OPTIMIZERS(ADAPTIVE_OPTIMIZER_TYPE)>::type;
 #undef ADAPTIVE_OPTIMIZER_TYPE
+
+// The generic kernels are compiled for the rules of optim/rules/rules.h.
+#define ADAPTIVE_CHECK_RULE_LISTED(Class, ...)                                                  \
+  static_assert(detail::ListedIn<Class::Rule, Rules>::value,                                     \
+                "adaptive::" #Class "'s Rule is not in ADAPTIVE_RULES (optim/rules/rules.h): no " \
+                "fused kernel would be compiled for it");
+ADAPTIVE_OPTIMIZERS(ADAPTIVE_CHECK_RULE_LISTED)
+#undef ADAPTIVE_CHECK_RULE_LISTED
 
 }  // namespace adaptive

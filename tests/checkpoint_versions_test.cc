@@ -22,6 +22,7 @@
 
 #include "optim/core/compat.h"
 #include "optim/optim.h"
+#include "tests/registry/registry.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -43,48 +44,33 @@ constexpr double kLr = 0.05;  // not any optimizer's default: shows whether load
 const std::vector<std::string> kVersions = {"1.13", "2.13"};
 const std::vector<std::string> kImpls = {"adaptive", "builtin"};
 
-// The options of every run: not the defaults where an option adds state or
-// changes what is saved.
-template <class O>
-O with_options(O o, adaptive::Adam*) { return o.amsgrad(true); }
-template <class O>
-O with_options(O o, adaptive::AdamW*) { return o.amsgrad(true); }
-template <class O>
-O with_options(O o, adaptive::RMSprop*) { return o.centered(true).momentum(0.5); }
-template <class O>
-O with_options(O o, adaptive::Adagrad*) { return o.lr_decay(0.1); }
-template <class O>
-O with_options(O o, adaptive::SGD*) { return o.momentum(0.5).nesterov(true); }
-template <class O>
-O with_options(O o, void*) { return o; }  // NAdam, RAdam, Adadelta: their state does not depend on options
-
 using Make = std::function<std::unique_ptr<torch::optim::Optimizer>(const std::vector<torch::Tensor>&)>;
 struct Optimizer {
   std::string name;  // its --optimizer flag; the files' names
   Make adaptive, builtin;  // builtin: empty where LibTorch has none
 };
 
-template <class Opt>
-Optimizer optimizer(const char* name) {
-  Optimizer o{name, [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
-                return std::make_unique<Opt>(params, with_options(typename Opt::Options(kLr), static_cast<Opt*>(nullptr)));
-              }};
-  if constexpr (!std::is_void_v<typename Opt::Builtin>) {
-    o.builtin = [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
-      return std::make_unique<typename Opt::Builtin>(
-          params, with_options(typename Opt::BuiltinOptions(kLr), static_cast<Opt*>(nullptr)));
-    };
-  }
-  return o;
-}
-
-// Every optimizer of optim/optimizers.h.
+// Every optimizer of the registry, with its entry's stateful options: not the
+// defaults where an option adds state or changes what is saved.
 const std::vector<Optimizer>& optimizers() {
-  static const std::vector<Optimizer> all = {
-#define ADAPTIVE_CHECKPOINT_OPTIMIZER(Class, flag, ...) optimizer<adaptive::Class>(#flag),
-      ADAPTIVE_OPTIMIZERS(ADAPTIVE_CHECKPOINT_OPTIMIZER)
-#undef ADAPTIVE_CHECKPOINT_OPTIMIZER
-  };
+  static const std::vector<Optimizer> all = [] {
+    std::vector<Optimizer> v;
+    adaptive_test::for_each_optimizer([&](auto entry) {
+      using Entry = decltype(entry);
+      using Opt = typename Entry::Optimizer;
+      Optimizer o{entry.flag, [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
+                    return std::make_unique<Opt>(params, Entry::Info::stateful(typename Opt::Options(kLr)));
+                  }};
+      if constexpr (!std::is_void_v<typename Opt::Builtin>) {
+        o.builtin = [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
+          return std::make_unique<typename Opt::Builtin>(params,
+                                                         Entry::Info::stateful(typename Opt::BuiltinOptions(kLr)));
+        };
+      }
+      v.push_back(std::move(o));
+    });
+    return v;
+  }();
   return all;
 }
 const Optimizer& optimizer_named(const std::string& name) {

@@ -11,6 +11,7 @@
 // a difference grows chaotically, so float32 is compared over one step.
 
 #include "tests/parity_cases.h"
+#include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
@@ -72,10 +73,9 @@ std::vector<ClipParam> clip_params() {
   // Every optimizer of optim/optimizers.h that torch::optim has too (the
   // others' clipping is compared with torch.optim: python_golden_test).
   std::vector<std::string> with_builtin;
-#define ADAPTIVE_CLASS_NAME(Class, ...) \
-  if (!std::is_void_v<adaptive::Class::Builtin>) with_builtin.push_back(#Class);
-  ADAPTIVE_OPTIMIZERS(ADAPTIVE_CLASS_NAME)
-#undef ADAPTIVE_CLASS_NAME
+  for_each_optimizer([&](auto entry) {
+    if (!std::is_void_v<typename decltype(entry)::Optimizer::Builtin>) with_builtin.push_back(entry.name);
+  });
   for (const std::string& opt : with_builtin)
     for (auto dtype : {torch::kFloat64, torch::kFloat32})
       for (bool fused : {false, true}) {

@@ -23,7 +23,7 @@
 //   multiplies by a reciprocal, so they part by an ulp or so per step; 20
 //   steps stay within 1e-12 relative.
 
-#include "tests/random_cases.h"
+#include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
@@ -201,7 +201,7 @@ TEST(CudaFusedVsReference, RandomizedCasesAgree) {
     auto reference = random_optimizer(kind, r2, reference_params);
     auto truth = random_optimizer(kind, r3, truth_params);
     set_fused(*reference, false);
-    const int steps = kind == kRAdam ? 8 : 3;
+    const int steps = steps_to_every_branch(kind);
     for (int step = 0; step < steps; ++step) {
       Groups grads;
       for (const auto& g : init) {
@@ -246,7 +246,7 @@ TEST(CudaFusedVsReference, RandomizedCasesAgree) {
 
 // The same trajectories on the GPU (fused CUDA) and the CPU (fused CPU),
 // float64. They round differently (see the top): ill-conditioned options
-// (random_cases.h) are skipped.
+// (the registry's ill_conditioned) are skipped.
 TEST(CudaVsCpu, EveryOptimizerAgreesInFloat64) {
   REQUIRE_GPU();
   int compared = 0;

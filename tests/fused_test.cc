@@ -6,7 +6,7 @@
 #include "optim/core/dtype_support.h"
 #include "optim/core/compat.h"
 #include "optim/kernels/fused_cpu.h"
-#include "tests/random_cases.h"
+#include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
 #include <ATen/Version.h>
@@ -30,10 +30,6 @@ namespace {
 // Exact equality, NaN equal to NaN.
 bool identical(const torch::Tensor& a, const torch::Tensor& b) {
   return a.sizes() == b.sizes() && (a.numel() == 0 || torch::allclose(a, b, 0.0, 0.0, /*equal_nan=*/true));
-}
-
-TEST(FusedVsReference, EveryOptimizerOfTheListHasAKind) {
-  EXPECT_EQ(std::tuple_size_v<adaptive::Optimizers>, static_cast<size_t>(kKinds));
 }
 
 // Two copies of `init` (leaves), each under the same random optimizer of
@@ -80,7 +76,7 @@ TEST(FusedVsReference, RandomizedCasesAreBitIdentical) {
     }
     auto [fused_params, reference_params, fused, reference] = two_drivers(kind, r, init);
     // RAdam rectifies from about step 6 on (with β2 = 0.999): both branches.
-    const int steps = kind == kRAdam ? 8 : 3;
+    const int steps = steps_to_every_branch(kind);
     for (int step = 0; step < steps; ++step) {
       for (size_t gi = 0; gi < init.size(); ++gi) {
         for (size_t pi = 0; pi < init[gi].size(); ++pi) {
@@ -449,25 +445,24 @@ TEST(FusedStep, AllocatesNoTensorMemoryAfterTheFirstStep) {
   std::vector<torch::Tensor> params;
   for (int64_t size : {1000, 7, 100000}) params.push_back(torch::randn({size}).requires_grad_(true));
   for (auto& p : params) p.mutable_grad() = torch::randn_like(p);
-  adaptive::Adam adam(params, adaptive::AdamOptions().amsgrad(true).clip_grad_norm(1.0).clip_grad_value(0.5));
-  adaptive::RMSprop rmsprop(params, adaptive::RMSpropOptions().centered(true).momentum(0.9).clip_grad_norm(1.0));
-  adaptive::Adagrad adagrad(params, adaptive::AdagradOptions().lr_decay(0.1));
-  adaptive::SGD sgd(params, adaptive::SGDOptions().momentum(0.9).nesterov(true));
-  adaptive::NAdam nadam(params, adaptive::NAdamOptions().decoupled_weight_decay(true).weight_decay(0.1));
-  adaptive::RAdam radam(params, adaptive::RAdamOptions().weight_decay(0.1));
-  adaptive::Adadelta adadelta(params, adaptive::AdadeltaOptions().clip_grad_norm(1.0));
-  std::vector<torch::optim::Optimizer*> all = {&adam, &rmsprop, &adagrad, &sgd, &nadam, &radam, &adadelta};
-  for (auto* opt : all) opt->step();  // first steps create the state
+  // Every optimizer with the options that add the most state, both clippings on.
+  std::vector<std::unique_ptr<torch::optim::Optimizer>> all;
+  for_each_optimizer([&](auto entry) {
+    using Entry = decltype(entry);
+    all.push_back(std::make_unique<typename Entry::Optimizer>(
+        params, Entry::Info::stateful(typename Entry::Options()).clip_grad_norm(1.0).clip_grad_value(0.5)));
+  });
+  for (auto& opt : all) opt->step();  // first steps create the state
 
   c10::Allocator* base = c10::GetCPUAllocator();
   CountingAllocator counting(base);
   c10::SetCPUAllocator(&counting, /*priority=*/100);
   for (int i = 0; i < 8; ++i) {  // RAdam's rectified steps included
-    for (auto* opt : all) opt->step();
+    for (auto& opt : all) opt->step();
   }
   const int64_t fused_allocations = counting.count.load();
-  set_fused(adam, false);
-  adam.step();  // the reference driver allocates temporaries: proves the counter counts
+  set_fused(*all.front(), false);
+  all.front()->step();  // the reference driver allocates temporaries: proves the counter counts
   const int64_t reference_allocations = counting.count.load() - fused_allocations;
   c10::SetCPUAllocator(base, /*priority=*/101);
   EXPECT_EQ(fused_allocations, 0);

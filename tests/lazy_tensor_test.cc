@@ -1,4 +1,4 @@
-// ew::LazyTensor (optim/rules/lazy_tensor.h), the tensor type the reference
+// ew::LazyTensor (optim/kernels/lazy_tensor.h), the tensor type the reference
 // driver runs rules on: `x = f(x, …)` writes x in place with the ATen op
 // itself; everything else computes a new tensor; nothing it must not write is
 // written; and a value read before its tensor was written is not used stale.

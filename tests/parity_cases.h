@@ -1,7 +1,8 @@
 #pragma once
-// The option grids the parity suites walk, written once for the built-in and
-// the adaptive optimizer: the same setter names build both option types, which
-// is itself the drop-in claim under test.
+// A parity case: the built-in and the adaptive optimizer over the same option
+// grid point, written once for both: the same setter names build both option
+// types, which is itself the drop-in claim under test. Each optimizer's grid is
+// its registry entry's builtin_parity() (tests/registry/<name>.h).
 
 #include "optim/optim.h"
 
@@ -9,88 +10,60 @@
 
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace adaptive_test {
 
-struct AdamConfig {
-  double lr = 5e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  bool amsgrad = false;
-  bool decoupled = false;  // built-in side: torch::optim::AdamW
-  template <class O>
-  O to() const {
-    O o = O(lr).betas(std::make_tuple(beta1, beta2)).eps(eps).weight_decay(weight_decay).amsgrad(amsgrad);
-    if constexpr (std::is_same_v<O, adaptive::AdamOptions>) o.decoupled_weight_decay(decoupled);
-    return o;
-  }
-};
-
-struct AdamWConfig {
-  double lr = 5e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
-  bool amsgrad = false;
-  template <class O>
-  O to() const {
-    return O(lr).betas(std::make_tuple(beta1, beta2)).eps(eps).weight_decay(weight_decay).amsgrad(amsgrad);
-  }
-};
-
-struct RMSpropConfig {
-  double lr = 2e-3, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
-  bool centered = false;
-  template <class O>
-  O to() const {
-    return O(lr).alpha(alpha).eps(eps).weight_decay(weight_decay).momentum(momentum).centered(centered);
-  }
-};
-
-struct AdagradConfig {
-  double lr = 5e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10;
-  template <class O>
-  O to() const {
-    return O(lr).lr_decay(lr_decay).weight_decay(weight_decay).initial_accumulator_value(initial_accumulator_value).eps(
-        eps);
-  }
-};
-
-struct SGDConfig {
-  double lr = 2e-2, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false;
-  template <class O>
-  O to() const {
-    return O(lr).momentum(momentum).dampening(dampening).weight_decay(weight_decay).nesterov(nesterov);
-  }
-};
-
 using OptimizerPtr = std::unique_ptr<torch::optim::Optimizer>;
 using Factory = std::function<OptimizerPtr(const std::vector<std::vector<torch::Tensor>>& groups)>;
 
-// One optimizer over `groups`, group i using configs[i] (defaults: configs[0]).
-template <class Optimizer, class Options, class Config>
-OptimizerPtr build(const std::vector<std::vector<torch::Tensor>>& groups, const std::vector<Config>& configs,
-                   const std::function<Options(const Config&)>& to_options) {
-  std::vector<torch::optim::OptimizerParamGroup> param_groups;
-  for (size_t i = 0; i < groups.size(); ++i) {
-    param_groups.emplace_back(groups[i], std::make_unique<Options>(to_options(configs[i])));
-  }
-  return std::make_unique<Optimizer>(param_groups, to_options(configs[0]));
-}
-
 struct ParityCase {
-  std::string optimizer;  // "Adam", "AdamW", "RMSprop", "Adagrad", "SGD"
+  std::string optimizer;  // the class name: "Adam", "SGD"
   std::string name;       // unique, test-name safe
   size_t group_count = 1;  // 1: one group; 2: {W1, b1, unused} and {W2, b2}
   Factory builtin, ours;
 };
 
-std::vector<ParityCase> adam_cases();
-std::vector<ParityCase> adamw_cases();
-std::vector<ParityCase> rmsprop_cases();
-std::vector<ParityCase> adagrad_cases();
-std::vector<ParityCase> sgd_cases();
-/// All of the above: every optimizer of optim/optimizers.h that has a built-in
-/// (parity_builtin_test checks that none is missing).
+// One optimizer over `groups`, group i using configs[i] (defaults: configs[0]).
+template <class Optimizer, class Options, class Config>
+OptimizerPtr build(const std::vector<std::vector<torch::Tensor>>& groups, const std::vector<Config>& configs) {
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    param_groups.emplace_back(groups[i], std::make_unique<Options>(configs[i].template to<Options>()));
+  }
+  return std::make_unique<Optimizer>(param_groups, configs[0].template to<Options>());
+}
+
+// The built-in Builtin and adaptive's Ours over the same configs; a Config
+// has `template <class O> O to() const`, building either options type.
+template <class Builtin, class BuiltinOptions, class Ours, class Config>
+ParityCase parity_case(const std::string& optimizer, const std::string& name, std::vector<Config> configs) {
+  ParityCase c;
+  c.optimizer = optimizer;
+  c.name = name;
+  c.group_count = configs.size();
+  c.builtin = [configs](const auto& groups) {
+    return build<Builtin, BuiltinOptions, Config>(groups, configs);
+  };
+  c.ours = [configs](const auto& groups) { return build<Ours, typename Ours::Options, Config>(groups, configs); };
+  return c;
+}
+
+// A number as part of a test name: 0.05 → "0_05", 1e-08 → "1e_08".
+inline std::string name_of(double v) {
+  std::ostringstream s;
+  s << v;
+  std::string out = s.str();
+  for (auto& c : out) {
+    if (c == '.' || c == '-' || c == '+') c = '_';
+  }
+  return out;
+}
+
+/// Every optimizer's builtin_parity(), for each optimizer of
+/// optim/optimizers.h that has a built-in (tests/registry/registry.cc).
 std::vector<ParityCase> builtin_parity_cases();
 
 }  // namespace adaptive_test

@@ -4,6 +4,7 @@
 
 #include "optim/core/compat.h"
 #include "optim/optim.h"
+#include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
@@ -28,105 +29,31 @@ struct BadOption {
   std::function<void()> construct, add_group;
 };
 
-template <class Opt, class Options>
-BadOption bad(const std::string& label, const std::string& expected, Options options) {
-  return {label, expected, [options] { Opt opt(params(), options); },
-          [options] {
-            Opt opt(params());
-            opt.add_param_group(torch::optim::OptimizerParamGroup(params(), std::make_unique<Options>(options)));
-          }};
+// Every registry entry's invalid options: refused with
+// "adaptive::<Name>: <expected>", at construction and by add_param_group.
+std::vector<BadOption> bad_options() {
+  std::vector<BadOption> v;
+  adaptive_test::for_each_optimizer([&](auto entry) {
+    using Entry = decltype(entry);
+    using Opt = typename Entry::Optimizer;
+    using Options = typename Entry::Options;
+    for (const auto& c : Entry::Info::invalid()) {
+      const Options options = c.options;
+      v.push_back({std::string(entry.name) + "_" + c.label, std::string("adaptive::") + entry.name + ": " + c.expected,
+                   [options] { Opt opt(params(), options); },
+                   [options] {
+                     Opt opt(params());
+                     opt.add_param_group(
+                         torch::optim::OptimizerParamGroup(params(), std::make_unique<Options>(options)));
+                   }});
+    }
+  });
+  return v;
 }
 
 using adaptive::AdagradOptions;
 using adaptive::AdamOptions;
 using adaptive::RMSpropOptions;
-
-std::vector<BadOption> bad_options() {
-  std::vector<BadOption> v;
-  const auto adam = [&](std::string l, std::string e, AdamOptions o) { v.push_back(bad<adaptive::Adam>(l, e, o)); };
-  const auto rms = [&](std::string l, std::string e, RMSpropOptions o) { v.push_back(bad<adaptive::RMSprop>(l, e, o)); };
-  const auto ada = [&](std::string l, std::string e, AdagradOptions o) { v.push_back(bad<adaptive::Adagrad>(l, e, o)); };
-  using adaptive::AdamWOptions;
-  const auto adamw = [&](std::string l, std::string e, AdamWOptions o) { v.push_back(bad<adaptive::AdamW>(l, e, o)); };
-
-  adam("Adam_lr_negative", "adaptive::Adam: invalid lr = -0.1", AdamOptions(-0.1));
-  adam("Adam_lr_nan", "invalid lr = nan", AdamOptions(kNaN));
-  adam("Adam_lr_inf", "invalid lr = inf", AdamOptions(kInf));
-  adam("Adam_eps_negative", "invalid eps = -1e-08", AdamOptions().eps(-1e-8));
-  adam("Adam_beta0_one", "invalid betas[0] = 1 (expected a number in [0, 1))", AdamOptions().betas(std::make_tuple(1.0, 0.9)));
-  adam("Adam_beta0_negative", "invalid betas[0] = -0.5", AdamOptions().betas(std::make_tuple(-0.5, 0.9)));
-  adam("Adam_beta1_above", "invalid betas[1] = 1.5", AdamOptions().betas(std::make_tuple(0.9, 1.5)));
-  adam("Adam_beta1_nan", "invalid betas[1] = nan", AdamOptions().betas(std::make_tuple(0.9, kNaN)));
-  adam("Adam_weight_decay_negative", "invalid weight_decay = -0.01", AdamOptions().weight_decay(-0.01));
-  adam("Adam_clip_grad_norm_negative", "adaptive::Adam: invalid clip_grad_norm = -1", AdamOptions().clip_grad_norm(-1));
-  adam("Adam_clip_grad_norm_nan", "invalid clip_grad_norm = nan", AdamOptions().clip_grad_norm(kNaN));
-  adam("Adam_clip_grad_value_negative", "invalid clip_grad_value = -2", AdamOptions().clip_grad_value(-2));
-
-  adamw("AdamW_lr_negative", "adaptive::AdamW: invalid lr = -0.1", AdamWOptions(-0.1));
-  adamw("AdamW_beta0_one", "adaptive::AdamW: invalid betas[0] = 1 (expected a number in [0, 1))",
-        AdamWOptions().betas(std::make_tuple(1.0, 0.9)));
-  adamw("AdamW_weight_decay_nan", "adaptive::AdamW: invalid weight_decay = nan", AdamWOptions().weight_decay(kNaN));
-  adamw("AdamW_clip_grad_value_negative", "adaptive::AdamW: invalid clip_grad_value = -2",
-        AdamWOptions().clip_grad_value(-2));
-
-  using adaptive::SGDOptions;
-  const auto sgd = [&](std::string l, std::string e, SGDOptions o) { v.push_back(bad<adaptive::SGD>(l, e, o)); };
-  sgd("SGD_lr_negative", "adaptive::SGD: invalid lr = -0.1", SGDOptions(-0.1));
-  sgd("SGD_momentum_negative", "adaptive::SGD: invalid momentum = -0.9", SGDOptions().momentum(-0.9));
-  sgd("SGD_dampening_above_one", "adaptive::SGD: invalid dampening = 1.5 (expected a number in [0, 1])",
-      SGDOptions().dampening(1.5));
-  sgd("SGD_weight_decay_nan", "adaptive::SGD: invalid weight_decay = nan", SGDOptions().weight_decay(kNaN));
-  sgd("SGD_nesterov_without_momentum",
-      "adaptive::SGD: invalid nesterov = true with momentum = 0 and dampening = 0 (Nesterov momentum needs momentum > "
-      "0 and dampening = 0)",
-      SGDOptions().nesterov(true));
-  sgd("SGD_nesterov_with_dampening", "invalid nesterov = true with momentum = 0.9 and dampening = 0.1",
-      SGDOptions().momentum(0.9).dampening(0.1).nesterov(true));
-  sgd("SGD_clip_grad_norm_negative", "adaptive::SGD: invalid clip_grad_norm = -1", SGDOptions().clip_grad_norm(-1));
-
-  using adaptive::AdadeltaOptions;
-  using adaptive::NAdamOptions;
-  using adaptive::RAdamOptions;
-  const auto nadam = [&](std::string l, std::string e, NAdamOptions o) { v.push_back(bad<adaptive::NAdam>(l, e, o)); };
-  const auto radam = [&](std::string l, std::string e, RAdamOptions o) { v.push_back(bad<adaptive::RAdam>(l, e, o)); };
-  const auto adadelta = [&](std::string l, std::string e, AdadeltaOptions o) {
-    v.push_back(bad<adaptive::Adadelta>(l, e, o));
-  };
-  nadam("NAdam_lr_negative", "adaptive::NAdam: invalid lr = -0.1", NAdamOptions(-0.1));
-  nadam("NAdam_beta1_one", "adaptive::NAdam: invalid betas[1] = 1 (expected a number in [0, 1))",
-        NAdamOptions().betas(std::make_tuple(0.9, 1.0)));
-  nadam("NAdam_momentum_decay_negative", "adaptive::NAdam: invalid momentum_decay = -0.004",
-        NAdamOptions().momentum_decay(-4e-3));
-  nadam("NAdam_eps_nan", "adaptive::NAdam: invalid eps = nan", NAdamOptions().eps(kNaN));
-  radam("RAdam_lr_inf", "adaptive::RAdam: invalid lr = inf", RAdamOptions(kInf));
-  radam("RAdam_beta0_negative", "adaptive::RAdam: invalid betas[0] = -0.5", RAdamOptions().betas(std::make_tuple(-0.5, 0.9)));
-  radam("RAdam_weight_decay_negative", "adaptive::RAdam: invalid weight_decay = -1", RAdamOptions().weight_decay(-1));
-  adadelta("Adadelta_lr_negative", "adaptive::Adadelta: invalid lr = -1", AdadeltaOptions(-1));
-  adadelta("Adadelta_rho_above_one", "adaptive::Adadelta: invalid rho = 1.5 (expected a number in [0, 1])",
-           AdadeltaOptions().rho(1.5));
-  adadelta("Adadelta_eps_negative", "adaptive::Adadelta: invalid eps = -1e-06", AdadeltaOptions().eps(-1e-6));
-  adadelta("Adadelta_clip_grad_value_nan", "adaptive::Adadelta: invalid clip_grad_value = nan",
-           AdadeltaOptions().clip_grad_value(kNaN));
-
-  rms("RMSprop_lr_negative", "adaptive::RMSprop: invalid lr = -1", RMSpropOptions(-1));
-  rms("RMSprop_eps_negative", "invalid eps = -1", RMSpropOptions().eps(-1));
-  rms("RMSprop_momentum_negative", "invalid momentum = -0.9", RMSpropOptions().momentum(-0.9));
-  rms("RMSprop_weight_decay_inf", "invalid weight_decay = inf", RMSpropOptions().weight_decay(kInf));
-  rms("RMSprop_alpha_negative", "invalid alpha = -0.1 (expected a number in [0, 1])", RMSpropOptions().alpha(-0.1));
-  rms("RMSprop_alpha_above_one", "invalid alpha = 1.01", RMSpropOptions().alpha(1.01));
-  rms("RMSprop_alpha_one_with_bias_correction", "invalid alpha = 1 (expected a number in [0, 1))",
-      RMSpropOptions().alpha(1.0).bias_correction(true));
-  rms("RMSprop_clip_grad_value_nan", "adaptive::RMSprop: invalid clip_grad_value = nan", RMSpropOptions().clip_grad_value(kNaN));
-
-  ada("Adagrad_lr_negative", "adaptive::Adagrad: invalid lr = -0.5", AdagradOptions(-0.5));
-  ada("Adagrad_lr_decay_negative", "invalid lr_decay = -0.1", AdagradOptions().lr_decay(-0.1));
-  ada("Adagrad_weight_decay_negative", "invalid weight_decay = -3", AdagradOptions().weight_decay(-3));
-  ada("Adagrad_initial_accumulator_value_negative", "invalid initial_accumulator_value = -1",
-      AdagradOptions().initial_accumulator_value(-1));
-  ada("Adagrad_eps_negative", "invalid eps = -1e-10", AdagradOptions().eps(-1e-10));
-  ada("Adagrad_clip_grad_norm_inf", "adaptive::Adagrad: invalid clip_grad_norm = inf", AdagradOptions().clip_grad_norm(kInf));
-  return v;
-}
 
 class InvalidOption : public ::testing::TestWithParam<BadOption> {};
 
@@ -142,6 +69,27 @@ TEST_P(InvalidOption, IsRefusedByAddParamGroup) {
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidOption, ::testing::ValuesIn(bad_options()),
                          [](const auto& info) { return info.param.label; });
+
+// What every optimizer checks, whatever its entry lists: lr and the common
+// options, with the optimizer's name, the option and the value in the message.
+TEST(InvalidOption, EveryOptimizerChecksLrAndTheCommonOptions) {
+  adaptive_test::for_each_optimizer([&](auto entry) {
+    using Entry = decltype(entry);
+    using Opt = typename Entry::Optimizer;
+    using Options = typename Entry::Options;
+    const std::string name = std::string("adaptive::") + entry.name + ": invalid ";
+    const std::vector<std::pair<Options, std::string>> cases = {
+        {Options(-1.0), "lr = -1"},
+        {Options(kNaN), "lr = nan"},
+        {Options().clip_grad_norm(-1), "clip_grad_norm = -1"},
+        {Options().clip_grad_norm(kInf), "clip_grad_norm = inf"},
+        {Options().clip_grad_value(kNaN), "clip_grad_value = nan"}};
+    for (const auto& c : cases) {
+      const auto message = error_of([&] { Opt opt(params(), c.first); });
+      EXPECT_NE(message.find(name + c.second), std::string::npos) << message;
+    }
+  });
+}
 
 // A namespace change keeps the hyper-parameters: the defaults are the built-in's.
 TEST(Defaults, AdamWsAreTheBuiltinsOwn) {

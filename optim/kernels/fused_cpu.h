@@ -13,7 +13,7 @@
 //
 // This header knows no rule: a Rule names its per-step constants
 // (Rule::Scalars<E>) and its state count (Rule::kStates); the kernels of every
-// optimizer in optim/optimizers.h are compiled in fused_cpu_kernels.cc.inc.
+// rule of optim/rules/rules.h are compiled in fused_cpu_kernels.cc.inc.
 
 #include <ATen/ATen.h>
 

@@ -17,7 +17,7 @@
 // (tools/check_cuda_compile, run by CI on machines without a GPU).
 
 #include "optim/kernels/fused_cuda.h"
-#include "optim/optimizers.h"
+#include "optim/rules/rules.h"
 
 #include <c10/core/DeviceGuard.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
@@ -217,7 +217,7 @@ bool cuda_fused_eligible(const at::Tensor& param, const at::Tensor& grad,
   return true;
 }
 
-void (*const fused_cuda_entry_points[])() = {ADAPTIVE_OPTIMIZERS(ADAPTIVE_INSTANTIATE_FUSED_CUDA)};
+void (*const fused_cuda_entry_points[])() = {ADAPTIVE_RULES(ADAPTIVE_INSTANTIATE_FUSED_CUDA)};
 
 }  // namespace kernels
 }  // namespace adaptive

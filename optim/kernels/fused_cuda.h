@@ -67,16 +67,15 @@ bool cuda_driver_built();
 bool cuda_fused_eligible(const at::Tensor& param, const at::Tensor& grad,
                          std::initializer_list<std::reference_wrapper<const at::Tensor>> state);
 
-/// Instantiates run_fused_cuda for every rule in optim/optimizers.h in every
+/// Instantiates run_fused_cuda for every rule of optim/rules/rules.h in every
 /// storage type: `fused_cuda_entry_points` (fused_cuda.cu, fused_cuda_absent.cc)
 /// holds their addresses, initialized with
-/// {ADAPTIVE_OPTIMIZERS(ADAPTIVE_INSTANTIATE_FUSED_CUDA)}. Adam and AdamW share
-/// a rule: an address may appear twice, an explicit instantiation may not.
-#define ADAPTIVE_INSTANTIATE_FUSED_CUDA(Optimizer, ...)                                         \
-  reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<Optimizer::Rule, float>),     \
-      reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<Optimizer::Rule, double>), \
-      reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<Optimizer::Rule, c10::Half>), \
-      reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<Optimizer::Rule, c10::BFloat16>),
+/// {ADAPTIVE_RULES(ADAPTIVE_INSTANTIATE_FUSED_CUDA)} (optim/rules/rules.h).
+#define ADAPTIVE_INSTANTIATE_FUSED_CUDA(Rule)                                                             \
+  reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<::adaptive::Rule, float>),            \
+      reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<::adaptive::Rule, double>),       \
+      reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<::adaptive::Rule, c10::Half>),    \
+      reinterpret_cast<void (*)()>(&::adaptive::kernels::run_fused_cuda<::adaptive::Rule, c10::BFloat16>),
 extern void (*const fused_cuda_entry_points[])();
 
 /// Collects the CUDA parameters of one step of Rule and launches them together.

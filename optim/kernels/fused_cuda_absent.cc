@@ -3,7 +3,7 @@
 // eligible, so CUDA tensors take the reference driver and nothing here runs.
 
 #include "optim/kernels/fused_cuda.h"
-#include "optim/optimizers.h"
+#include "optim/rules/rules.h"
 
 #include <c10/util/Exception.h>
 
@@ -22,7 +22,7 @@ bool cuda_fused_eligible(const at::Tensor&, const at::Tensor&,
   return false;
 }
 
-void (*const fused_cuda_entry_points[])() = {ADAPTIVE_OPTIMIZERS(ADAPTIVE_INSTANTIATE_FUSED_CUDA)};
+void (*const fused_cuda_entry_points[])() = {ADAPTIVE_RULES(ADAPTIVE_INSTANTIATE_FUSED_CUDA)};
 
 }  // namespace kernels
 }  // namespace adaptive

@@ -2,9 +2,10 @@
 // The element-wise vocabulary the update rules are written in, for every type
 // a rule runs on: a whole tensor (the reference driver), a single float or
 // double (the fused CPU driver, and the fused CUDA driver on the device) and a
-// SIMD lane (below).
+// SIMD lane (optim/kernels/simd_lanes.h).
 //
-// For tensors (at::Tensor, and the reference driver's ew::LazyTensor, which
+// For tensors (at::Tensor, and the reference driver's ew::LazyTensor
+// (optim/kernels/lazy_tensor.h), which
 // runs `x = f(x, …)` in place) each function is exactly one ATen op, the op
 // torch::optim and PyTorch's torch.optim use at that point of the algorithm;
 // that is why the reference driver reproduces them bit for bit, not merely
@@ -13,14 +14,14 @@
 // For the fused CPU driver each function evaluates, element by element, what
 // ATen's CPU kernel for that op evaluates, with the same roundings: on AVX2
 // (FMA) machines ATen's kernels fuse a + alpha·b and a + (v·b)·c into one
-// fused multiply-add, so the Vectorized overloads below do too; ATen's
+// fused multiply-add, so the Vectorized overloads (optim/kernels/simd_lanes.h) do too; ATen's
 // DEFAULT kernels do not, and neither do the plain scalar templates (compiled
 // with -ffp-contract=off). Square roots: a LibTorch built with MKL (the
 // official 2.x builds) computes at::sqrt of float and double with MKL's VML
 // (vmsSqrt/vmdSqrt, high-accuracy mode), which is not always the correctly
 // rounded root the sqrt instruction gives (about 1 float in 5 differs in the
 // last bit). For those the fused driver takes its roots from a SqrtTape
-// (below): it runs the rule over a block of lanes twice, recording every sqrt
+// (optim/kernels/sqrt_tape.h): it runs the rule over a block of lanes twice, recording every sqrt
 // argument, then replaying with the roots of one call of that same function.
 // tests/fused_test.cc holds the two drivers to bit equality.
 //
@@ -147,90 +148,14 @@ C10_HOST_DEVICE S reciprocal(S x) {
   return S(1) / x;
 }
 
-#if AT_MKL_ENABLED()
 }  // namespace ew
 }  // namespace adaptive
-// MKL's VML, linked into libtorch_cpu; mode = VML_HA | VML_FTZDAZ_OFF |
-// VML_ERRMODE_IGNORE, exactly what ATen passes (ATen/cpu/vml.h). LP64: n is int.
-extern "C" void vmsSqrt(int n, const float* a, float* r, long long mode);
-extern "C" void vmdSqrt(int n, const double* a, double* r, long long mode);
+
+// The fused CPU driver's roots where ATen's are MKL's (scalar_sqrt, SqrtTape).
+#include "optim/kernels/sqrt_tape.h"
+
 namespace adaptive {
 namespace ew {
-
-/// Square roots as ATen computes them where that is MKL's: one MKL call per
-/// lane would cost more than the whole step, so the fused driver runs each
-/// block of lanes twice under a tape. Recording, sqrt stores its argument and
-/// returns the instruction's root (that pass's results are discarded); then
-/// compute() takes every recorded root in one MKL call; replaying, sqrt returns
-/// them in order. The rule is deterministic, so it asks for the same roots in
-/// the same order. The tape of the running thread is active() (null: none).
-///
-/// A block's last lane may be partial: its other elements are padding, whose
-/// results the driver discards. The driver sets `real` to the real elements'
-/// count while it records that lane, and the padding's arguments are recorded
-/// as 1: it would otherwise be 0 in most rules, and MKL takes a slow path for
-/// each zero (a 512-root call with 12 zeros, a 500-element tensor's padding in
-/// AVX-512 float32 lanes, took 111 ns instead of 72 here). MKL's root of an
-/// element does not depend on the others in the call (checked for every
-/// float, and 2^28 random doubles, in calls of 65,536 and of 3 or 5).
-template <class E>
-struct SqrtTape {
-  static constexpr int kCapacity = 1024;  ///< roots per block (the driver's block × sqrts per element)
-  bool replaying = false;
-  int size = 0, next = 0;
-  int real = kCapacity;  ///< real elements in the lane being recorded (see above)
-  alignas(64) E args[kCapacity];
-  alignas(64) E roots[kCapacity];
-
-  void compute() {
-    constexpr long long kAtenVmlMode = 0x2 | 0x140000 | 0x100;
-    if constexpr (std::is_same_v<E, float>) {
-      vmsSqrt(size, args, roots, kAtenVmlMode);
-    } else {
-      vmdSqrt(size, args, roots, kAtenVmlMode);
-    }
-    replaying = true;
-    next = 0;
-  }
-  /// This thread's tape: initial-exec TLS, a single load even in a shared library.
-  /// (nvcc's front end, compiling the CUDA driver, which never records a tape,
-  /// ignores the attribute and says so: warning 1835, silenced.)
-#if defined(__NVCC__)
-#pragma nv_diag_suppress 1835
-#endif
-  static SqrtTape*& active() {
-    static thread_local SqrtTape* tape __attribute__((tls_model("initial-exec"))) = nullptr;
-    return tape;
-  }
-  /// The root of the `width` elements at x (recording: stored, and computed
-  /// by `instruction`; replaying: MKL's).
-  template <class Lane, class Store, class Load, class Instruction>
-  static Lane root(const Lane& x, int width, Store store, Load load, Instruction instruction) {
-    SqrtTape* tape = active();
-    if (tape == nullptr) return instruction(x);
-    if (tape->replaying) {
-      const Lane r = load(tape->roots + tape->next);
-      tape->next += width;
-      return r;
-    }
-    store(x, tape->args + tape->size);
-    for (int k = tape->real; k < width; ++k) tape->args[tape->size + k] = E(1);
-    tape->size += width;
-    return instruction(x);
-  }
-};
-
-template <class E>
-E scalar_sqrt(E x) {
-  return SqrtTape<E>::root(x, 1, [](E v, E* p) { *p = v; }, [](const E* p) { return *p; },
-                           [](E v) { return std::sqrt(v); });
-}
-#else
-template <class E>
-E scalar_sqrt(E x) {
-  return std::sqrt(x);
-}
-#endif
 
 inline at::Tensor sqrt(const at::Tensor& x) { return at::sqrt(x); }
 // On the device: the correctly rounded root, as ATen's CUDA sqrt.
@@ -276,99 +201,9 @@ C10_HOST_DEVICE S clamp_abs(S x, S limit) {
 }  // namespace ew
 }  // namespace adaptive
 
-// The same functions on the reference driver's lazy tensors (in place where it can).
-#include "optim/rules/lazy_tensor.h"
-
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
-#include <ATen/cpu/vec/functional.h>
-#include <ATen/cpu/vec/vec.h>
-
-#include <utility>
-
-namespace adaptive_vec_probe {
-// Whether ATen itself declares Vectorized<E> * E (see the operators below).
-template <class E, class = void>
-struct HasScalarOps : std::false_type {};
-template <class E>
-struct HasScalarOps<E, std::void_t<decltype(std::declval<const at::vec::Vectorized<E>&>() * std::declval<E>())>>
-    : std::true_type {};
-}  // namespace adaptive_vec_probe
-
-namespace adaptive {
-namespace ew {
-
-template <class E>
-using Vec = at::vec::Vectorized<E>;
-
-template <class E>
-Vec<E> axpy(const Vec<E>& a, E alpha, const Vec<E>& b) {
-  return at::vec::fmadd(Vec<E>(alpha), b, a);
-}
-template <class E>
-Vec<E> addcmul(const Vec<E>& a, E value, const Vec<E>& b, const Vec<E>& c) {
-  return at::vec::fmadd(Vec<E>(value) * b, c, a);
-}
-template <class E>
-Vec<E> addcdiv(const Vec<E>& a, E value, const Vec<E>& b, const Vec<E>& c) {
-  return a + Vec<E>(value) * b / c;
-}
-template <class E>
-Vec<E> sqrt(const Vec<E>& x) {
-#if AT_MKL_ENABLED()
-  return SqrtTape<E>::root(
-      x, Vec<E>::size(), [](const Vec<E>& v, E* p) { v.store(p); }, [](const E* p) { return Vec<E>::loadu(p); },
-      [](const Vec<E>& v) { return v.sqrt(); });
-#else
-  return x.sqrt();
-#endif
-}
-// ATen's vectorized lerp: one fused multiply-add from the nearer end.
-template <class E>
-Vec<E> lerp(const Vec<E>& a, const Vec<E>& b, E weight) {
-  return std::abs(weight) < E(0.5) ? at::vec::fmadd(Vec<E>(weight), b - a, a)
-                                   : at::vec::fmadd(Vec<E>(weight - E(1)), b - a, b);
-}
-template <class E>
-Vec<E> div(const Vec<E>& x, const Divisor<E>& d) {
-  return x / Vec<E>(d.value);
-}
-template <class E>
-Vec<E> reciprocal(const Vec<E>& x) {
-  return x.reciprocal();
-}
-template <class E>
-Vec<E> maximum(const Vec<E>& a, const Vec<E>& b) {
-  return at::vec::maximum(a, b);
-}
-template <class E>
-Vec<E> clamp_abs(const Vec<E>& x, E limit) {
-  return at::vec::clamp(x, Vec<E>(-limit), Vec<E>(limit));
-}
-
-}  // namespace ew
-
-// Vector-by-scalar arithmetic, so that rules can write `m * s.beta1` for a
-// Vectorized m and a scalar β1. ATen 2.x declares these itself (as
-// a ∘ Vectorized(b), the same meaning); ATen 1.13 has only vector-by-vector.
-// The probe asks ATen alone (it lives outside namespace adaptive, so it cannot
-// see the overloads below), and ours exist only where ATen's do not: feature
-// detection rather than a version number, and no ambiguity on either.
-// Declared before the rules, so that the rules' unqualified operators find them.
-template <class E>
-constexpr bool kAtenHasScalarOps = adaptive_vec_probe::HasScalarOps<E>::value;
-
-template <class E, std::enable_if_t<!kAtenHasScalarOps<E>, int> = 0>
-ew::Vec<E> operator*(const ew::Vec<E>& a, E b) {
-  return a * ew::Vec<E>(b);
-}
-template <class E, std::enable_if_t<!kAtenHasScalarOps<E>, int> = 0>
-ew::Vec<E> operator/(const ew::Vec<E>& a, E b) {
-  return a / ew::Vec<E>(b);
-}
-template <class E, std::enable_if_t<!kAtenHasScalarOps<E>, int> = 0>
-ew::Vec<E> operator+(const ew::Vec<E>& a, E b) {
-  return a + ew::Vec<E>(b);
-}
-
-}  // namespace adaptive
-#endif
+// The same functions on the drivers' own types, declared here, before any
+// rule: a rule names ew::f qualified, and C++ binds a qualified name where the
+// rule's template is defined, so an overload declared later would not be
+// found. Each lives beside its driver in optim/kernels/.
+#include "optim/kernels/lazy_tensor.h"  // the reference driver's in-place tensors
+#include "optim/kernels/simd_lanes.h"   // the fused CPU driver's SIMD lanes (AVX2, AVX-512 builds)

@@ -1,0 +1,65 @@
+#pragma once
+// The test registry: one entry per optimizer of optim/optimizers.h
+// (tests/registry/<name>.h; what an entry holds: optimizer_info.h), and the
+// ways the suites walk it. A suite that needs every optimizer iterates this;
+// none keeps a list of its own.
+
+#include "tests/registry/adadelta.h"
+#include "tests/registry/adagrad.h"
+#include "tests/registry/adam.h"
+#include "tests/registry/adamw.h"
+#include "tests/registry/nadam.h"
+#include "tests/registry/optimizer_info.h"
+#include "tests/registry/radam.h"
+#include "tests/registry/rmsprop.h"
+#include "tests/registry/sgd.h"
+
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace adaptive_test {
+
+// What for_each_optimizer passes: the optimizer as a type, its entry, names.
+template <class Opt>
+struct Registered {
+  using Optimizer = Opt;
+  using Info = OptimizerInfo<Opt>;
+  using Options = typename Info::Options;
+  static_assert(std::is_same_v<Options, typename Opt::Options>, "an entry's Options must be its optimizer's");
+  const char* name;  // the class name: "Adam"
+  const char* flag;  // the examples' --optimizer value: "adam"
+  int kind;          // its position in optim/optimizers.h
+};
+
+// Calls f(Registered<Opt>) for every optimizer, in the order of optim/optimizers.h.
+template <class F>
+void for_each_optimizer(F&& f) {
+  int kind = 0;
+#define ADAPTIVE_REGISTERED(Class, flag, ...) f(Registered<adaptive::Class>{#Class, #flag, kind++});
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_REGISTERED)
+#undef ADAPTIVE_REGISTERED
+}
+
+// How many optimizers there are; a kind is a position in optim/optimizers.h.
+inline constexpr int kKinds = static_cast<int>(std::tuple_size_v<adaptive::Optimizers>);
+
+// The class name of `kind`.
+std::string name_of_kind(int kind);
+
+// Random options of every option `kind` has, the common ones included.
+std::unique_ptr<torch::optim::OptimizerOptions> random_options(int kind, RandomCase& r);
+
+// An optimizer of `kind` with one group per entry of `groups`, each with random options.
+std::unique_ptr<torch::optim::Optimizer> random_optimizer(int kind, RandomCase& r,
+                                                          const std::vector<std::vector<torch::Tensor>>& groups);
+
+// Steps after which every branch of kind's rule has run (its entry's kStepsToEveryBranch).
+int steps_to_every_branch(int kind);
+
+// Whether any group of `optimizer` has options under which two correct
+// evaluations of its rule may part without bound (entries' ill_conditioned).
+bool ill_conditioned(torch::optim::Optimizer& optimizer);
+
+}  // namespace adaptive_test
