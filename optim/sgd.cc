@@ -16,8 +16,10 @@ void SGD::validate(const SGDOptions& o) {
 
 int64_t SGD::begin_step(SGDParamState& state, const torch::Tensor& param, const SGDOptions& options) {
   state.first_step = options.momentum() != 0 && !state.momentum_buffer().defined();
-  // Filled by the rule (b ← g) before anything reads it.
-  if (state.first_step) state.momentum_buffer(torch::empty_like(param, torch::MemoryFormat::Preserve));
+  // Overwritten by the rule (b ← g). Zeros, not empty_like: a step that
+  // failed between here and the rule would otherwise leave uninitialized
+  // memory that the next step reads as momentum history.
+  if (state.first_step) state.momentum_buffer(torch::zeros_like(param, torch::MemoryFormat::Preserve));
   return state.first_step ? 1 : 0;
 }
 

@@ -262,13 +262,38 @@ TEST(Randomized, OptionsDtypesLayoutsAndMistakes) {
     torch::save(*a, before);
     const auto params_before = laid[0][0].detach().clone();
     const double lr = a->param_groups()[0].options().get_lr();
-    switch (r.rng() % 3) {
+    // The state a step reads: none where the options keep none (SGD without momentum).
+    torch::optim::OptimizerParamState* state =
+        a->state().empty() ? nullptr : a->state().at(adaptive::state_key(laid[0][0])).get();
+    std::pair<std::string, torch::Tensor> edited;           // undone below
+    std::unique_ptr<torch::optim::OptimizerParamState> own;  // the state a foreign one replaced
+    const int mistake = static_cast<int>(r.rng() % 6);
+    switch (state == nullptr && mistake >= 3 && mistake <= 4 ? 0 : mistake) {
       case 0: a->param_groups()[0].options().set_lr(std::nan("")); break;
       case 1: laid[0][0].mutable_grad() = torch::ones({3}, laid[0][0].options().requires_grad(false)); break;
-      default: laid[0][0].mutable_grad() = torch::ones(laid[0][0].sizes(), torch::kInt64); break;
+      case 2: laid[0][0].mutable_grad() = torch::ones(laid[0][0].sizes(), torch::kInt64); break;
+      case 3:  // a state tensor of another shape (a parameter resized since its last step)
+        edited = edit_state_tensor(*state, [](const torch::Tensor& t) { return torch::zeros({t.numel() + 1}, t.options()); });
+        break;
+      case 4: {  // another optimizer's state type
+        auto& slot = a->state().at(adaptive::state_key(laid[0][0]));
+        own = std::move(slot);
+        slot = std::make_unique<torch::optim::SGDParamState>();
+        break;
+      }
+      default: {  // a parameter whose memory overlaps itself, in place of this one
+        auto overlapping = torch::zeros({1}, laid[0][0].options().requires_grad(false)).expand(laid[0][0].sizes());
+        overlapping.requires_grad_().mutable_grad() = torch::ones_like(overlapping);
+        a->param_groups()[0].params()[0] = overlapping;
+        break;
+      }
     }
-    EXPECT_THROW(a->step(), c10::Error) << where;
-    a->param_groups()[0].options().set_lr(lr);  // undo the NaN lr mistake, if it was that one
+    EXPECT_THROW(a->step(), c10::Error) << where << ", mistake " << mistake;
+    // Undo the mistake.
+    a->param_groups()[0].options().set_lr(lr);
+    if (state != nullptr && !own) undo_state_edit(*state, edited);
+    if (own) a->state().at(adaptive::state_key(laid[0][0])) = std::move(own);
+    a->param_groups()[0].params()[0] = laid[0][0];
     EXPECT_TRUE(identical(laid[0][0].detach(), params_before)) << where;
     std::ostringstream after;
     torch::save(*a, after);

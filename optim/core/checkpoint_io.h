@@ -10,14 +10,18 @@
 #include "optim/core/param_state.h"
 #include "optim/core/step_checks.h"
 
+#include <c10/util/Optional.h>
+#include <c10/util/Type.h>
 #include <c10/util/irange.h>
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/archive.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 namespace adaptive {
@@ -58,8 +62,12 @@ struct CheckpointIO {
         group_archive.write("params/" + std::to_string(pi), c10::IValue(key(params[pi])));
         const auto found = states.find(state_key(params[pi]));
         if (found == states.end()) continue;  // no step yet
+        const auto* state = dynamic_cast<const State*>(found->second.get());
+        TORCH_CHECK(state != nullptr, Derived::kName, "::save: the state of parameter ", pi, " of group ", gi,
+                    " is not a ", c10::demangle(typeid(State).name()),
+                    " (state() holds another optimizer's state for it); nothing was written");
         OutputArchive param_archive(archive.compilation_unit());
-        static_cast<const State&>(*found->second).serialize(param_archive);
+        state->serialize(param_archive);
         state_archive.write(key(params[pi]), param_archive);
       }
       Checks::options_of(groups, gi).serialize(options_archive);
@@ -89,6 +97,43 @@ struct CheckpointIO {
     Checks::check_options(*options);
     return options;
   }
+  /// Refuses a loaded state whose values a step could not continue from
+  /// (stricter than torch.optim and the built-ins, which load both and then
+  /// compute NaN, or restart the moments under a late step's corrections): a
+  /// negative step count, or one at its largest value (the next step would
+  /// overflow it); a state past its first step that lacks a tensor every step
+  /// of these options has made. Optional tensors (AMSGrad's maximum,
+  /// RMSprop's momentum buffer...) are those the default options do not make:
+  /// an option switched on since the last step legitimately lacks its tensor.
+  static void check_loaded_state(const State& state, const torch::Tensor& p, const Options& options, size_t gi,
+                                 size_t pi) {
+    const std::string where = std::string(Derived::kName) + "::load: the state of parameter " + std::to_string(pi) +
+                              " of group " + std::to_string(gi);
+    c10::optional<int64_t> step;
+    for_each_field<State>([&](const auto& fd) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(state.*(fd.member))>, int64_t>) {
+        if (std::string(fd.name) == "step") step = state.*(fd.member);
+      }
+    });
+    if (!step) return;  // no step count (SGD): its tensors say whether it stepped
+    TORCH_CHECK(*step >= 0, where, " has step ", *step, " (a step count cannot be negative)");
+    TORCH_CHECK(*step < std::numeric_limits<int64_t>::max(), where, " has step ", *step,
+                " (the next step would overflow it)");
+    if (*step == 0) return;
+    // What init_state makes on a meta tensor of p's shape: nothing is allocated.
+    const torch::Tensor meta = torch::empty(p.sizes(), p.options().device(torch::kMeta));
+    State with_options = state, with_defaults = state;
+    Derived::init_state(with_options, meta, options);
+    Derived::init_state(with_defaults, meta, Options());
+    for_each_field<State>([&](const auto& fd) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(state.*(fd.member))>, torch::Tensor>) {
+        const bool required = (with_options.*(fd.member)).defined() && (with_defaults.*(fd.member)).defined();
+        TORCH_CHECK(!required || (state.*(fd.member)).defined(), where, " is at step ", *step, " but lacks '",
+                    fd.name, "', which every step makes; the checkpoint is incomplete");
+      }
+    });
+  }
+
   /// Restores `states`, `skipped_steps_out` and, as PyTorch's
   /// load_state_dict does, the options of each group. All-or-nothing: the
   /// checkpoint is checked against the groups (group count, parameter counts,
@@ -153,6 +198,7 @@ struct CheckpointIO {
                         " in group ", gi, " has shape ", value.sizes(), " but the parameter has shape ", p.sizes());
           }
         });
+        check_loaded_state(*state, p, *new_options[gi], gi, pi);
         detail::cast_state_like(*state, p);  // as load_state_dict: the parameter's dtype and device
         new_state[state_key(p)] = std::move(state);
       }

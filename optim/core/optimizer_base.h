@@ -75,7 +75,7 @@ class OptimizerBase : public torch::optim::Optimizer,
   torch::Tensor step(LossClosure closure = nullptr) override {
     torch::NoGradGuard no_grad;
     const torch::Tensor loss = detail::run_closure(closure);
-    std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_);
+    std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_, &state_);
     const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
     std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
     kernels::StepBatch<typename Derived::Rule> fused;
@@ -98,7 +98,8 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// (its parameters are still checked at the start of step()).
   void add_param_group(const ParamGroup& group) {
     ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
-    check_options(detail::options_as<Options>(candidate.options(), Derived::kName, param_groups_.size()));
+    Checks::check_group_options(detail::options_as<Options>(candidate.options(), Derived::kName, param_groups_.size()),
+                                param_groups_.size());
     check_params(param_groups_, &candidate);
     for (const auto pi : c10::irange(candidate.params().size())) {
       TORCH_CHECK(candidate.params()[pi].is_leaf(), Derived::kName, ": parameter ", pi, " of group ",
@@ -127,9 +128,12 @@ class OptimizerBase : public torch::optim::Optimizer,
                 " has shape ", old.sizes(), ", the replacement ", param.sizes());
     const auto found = state_.find(state_key(old));
     if (found != state_.end()) {
+      auto* ours = dynamic_cast<State*>(found->second.get());
+      TORCH_CHECK(ours != nullptr, Derived::kName, ": replace_param: the state of parameter ", pi, " of group ", gi,
+                  " is another optimizer's");
       auto state = std::move(found->second);
       state_.erase(found);
-      detail::cast_state_like(static_cast<State&>(*state), param);
+      detail::cast_state_like(*ours, param);
       state_[state_key(param)] = std::move(state);
     }
     old = param;

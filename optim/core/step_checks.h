@@ -1,9 +1,12 @@
 #pragma once
 // The checks a step runs before it writes anything, over any parameter
-// groups: options, parameters (defined, floating-point, each listed once) and
-// gradients (shape, dtype, device, sparse only where the optimizer takes
-// them, a dtype this LibTorch can update). Every error names the group, the
-// index and what is wrong, and is thrown before anything changed.
+// groups: options, parameters (defined, floating-point, each listed once, no
+// element reachable through two indices), gradients (shape, dtype, device,
+// sparse only where the optimizer takes them, a dtype this LibTorch can
+// update) and the state a step will read (this optimizer's type, each tensor
+// of the parameter's shape, a step count that can advance).
+// Every error names the group, the index and what is wrong, and is thrown
+// before anything changed.
 // OptimizerBase runs them on its own groups; ShardedOptimizer on the whole
 // model's, so that it checks exactly as the unsharded optimizer does.
 
@@ -11,17 +14,23 @@
 #include "optim/core/hooks.h"
 #include "optim/core/options_cast.h"
 #include "optim/core/parallel_for.h"
+#include "optim/core/param_state.h"
 #include "optim/core/validation.h"
 #include "optim/kernels/fused_cuda.h"
 
+#include <ATen/MemoryOverlap.h>
 #include <c10/util/Optional.h>
+#include <c10/util/Type.h>
 #include <c10/util/irange.h>
 #include <torch/optim/optimizer.h>
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -44,6 +53,15 @@ struct StepChecks {
     detail::check_non_negative(Derived::kName, "clip_grad_norm", o.clip_grad_norm());
     detail::check_non_negative(Derived::kName, "clip_grad_value", o.clip_grad_value());
     Derived::validate(o);
+  }
+
+  /// check_options on group `gi`'s options: the error names the group too.
+  static void check_group_options(const Options& o, size_t gi) {
+    try {
+      check_options(o);
+    } catch (const c10::Error& e) {
+      TORCH_CHECK(false, e.msg(), " (group ", gi, ")");
+    }
   }
 
   /// The parameters of some groups, as their TensorImpl addresses in order.
@@ -107,8 +125,10 @@ struct StepChecks {
   /// The result holds, per group and parameter, the gradient (a sparse one
   /// coalesced) or an undefined tensor for parameters to skip.
   /// `known_unique`: as for check_params.
+  /// `states`: where given, the state each step will read is checked too (check_state).
   static std::vector<std::vector<torch::Tensor>> checked_gradients(const std::vector<ParamGroup>& groups,
-                                                                   ParamList* known_unique = nullptr) {
+                                                                   ParamList* known_unique = nullptr,
+                                                                   const torch_state_map* states = nullptr) {
     // The checks run on ATen's threads: on one thread, those of 2,000
     // tensors of 500 elements took 0.13 ms of a 0.73 ms step, 0.24 of 1.3
     // after another pass through the caches. Any error, or a sparse gradient
@@ -138,6 +158,7 @@ struct StepChecks {
             return;
           }
           check_gradient(p, g, gi, pi, supported);
+          if (states != nullptr) check_state(*states, p, options_of(groups, gi), gi, pi);
         }
       } catch (const c10::Error&) {
         again = true;
@@ -148,9 +169,9 @@ struct StepChecks {
     } else {
       check(0, static_cast<int64_t>(order.size()));
     }
-    if (again) return checked_gradients_in_order(groups, known_unique);
+    if (again) return checked_gradients_in_order(groups, known_unique, states);
     check_unique(groups, std::move(order), known_unique);
-    for (const auto gi : c10::irange(groups.size())) check_options(options_of(groups, gi));
+    for (const auto gi : c10::irange(groups.size())) check_group_options(options_of(groups, gi), gi);
     return grads;
   }
 
@@ -179,6 +200,50 @@ struct StepChecks {
     TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
     TORCH_CHECK(p.is_floating_point(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
                 p.scalar_type(), "; only floating-point parameters can be optimized");
+    TORCH_CHECK(at::has_internal_overlap(p) != at::MemOverlap::Yes, Derived::kName, ": parameter ", pi, " of group ",
+                gi, " has memory that overlaps itself (strides ", p.strides(),
+                ", e.g. an expanded tensor): an in-place update would write some of its elements through several "
+                "indices; optimize a tensor that owns each element (.contiguous() or .clone())");
+  }
+
+  /// Checks the state a step of parameter `pi` of group `gi`, `p`, under
+  /// `options` will read, if it has any in `states`: this optimizer's State
+  /// (state() takes any torch::optim::OptimizerParamState), each tensor of
+  /// p's shape and without overlapping memory, and a step count from 0 that
+  /// can advance. (A state of another dtype or device follows the parameter:
+  /// param_state.h.) A parameter resized since its last step
+  /// (Tensor::set_ by torch::load(module), set_data) keeps its state key:
+  /// this is what finds that its state no longer fits.
+  static void check_state(const torch_state_map& states, const torch::Tensor& p, const Options& options, size_t gi,
+                          size_t pi) {
+    using State = typename Derived::State;
+    if (!hooks::keeps_state<Derived>(options)) return;  // this step reads none
+    const auto found = states.find(state_key(p));
+    if (found == states.end()) return;
+    const torch::optim::OptimizerParamState* entry = found->second.get();
+    TORCH_CHECK(entry != nullptr, Derived::kName, ": the state of parameter ", pi, " of group ", gi, " is null");
+    const auto* state = dynamic_cast<const State*>(entry);
+    TORCH_CHECK(state != nullptr, Derived::kName, ": the state of parameter ", pi, " of group ", gi, " is a ",
+                c10::demangle(typeid(*entry).name()), ", not a ", c10::demangle(typeid(State).name()),
+                " (state() holds another optimizer's state for it)");
+    for_each_field<State>([&](const auto& fd) {
+      const auto& value = state->*(fd.member);
+      using T = std::decay_t<decltype(value)>;
+      if constexpr (std::is_same_v<T, torch::Tensor>) {
+        if (!value.defined()) return;
+        TORCH_CHECK(value.sizes() == p.sizes(), Derived::kName, ": state '", fd.name, "' of parameter ", pi,
+                    " of group ", gi, " has shape ", value.sizes(), " but the parameter has shape ", p.sizes(),
+                    " (was the parameter resized since its last step? its state no longer fits it)");
+        TORCH_CHECK(at::has_internal_overlap(value) != at::MemOverlap::Yes, Derived::kName, ": state '", fd.name,
+                    "' of parameter ", pi, " of group ", gi, " has memory that overlaps itself (strides ",
+                    value.strides(), ")");
+      } else if constexpr (std::is_same_v<T, int64_t>) {
+        if (std::string(fd.name) != "step") return;
+        TORCH_CHECK(value >= 0 && value < std::numeric_limits<int64_t>::max(), Derived::kName,
+                    ": the state of parameter ", pi, " of group ", gi, " has step ", value,
+                    value < 0 ? " (a step count cannot be negative)" : " (the next step would overflow it)");
+      }
+    });
   }
 
   /// Checks the (defined) gradient `g` of parameter `pi` of group `gi`, `p`:
@@ -207,12 +272,13 @@ struct StepChecks {
   /// checked_gradients, one parameter after another: each check in the order
   /// of the parameters, each error (the first) with its own message.
   static std::vector<std::vector<torch::Tensor>> checked_gradients_in_order(const std::vector<ParamGroup>& groups,
-                                                                            ParamList* known_unique) {
+                                                                            ParamList* known_unique,
+                                                                            const torch_state_map* states) {
     check_params(groups, nullptr, known_unique);
     std::vector<std::vector<torch::Tensor>> grads(groups.size());
     c10::optional<std::pair<at::ScalarType, at::DeviceType>> supported;  // see check_gradient
     for (const auto gi : c10::irange(groups.size())) {
-      check_options(options_of(groups, gi));
+      check_group_options(options_of(groups, gi), gi);
       grads[gi].reserve(groups[gi].params().size());
       for (const auto pi : c10::irange(groups[gi].params().size())) {
         const torch::Tensor& p = groups[gi].params()[pi];
@@ -220,6 +286,7 @@ struct StepChecks {
         grads[gi].push_back(g);
         if (!g.defined()) continue;
         check_gradient(p, g, gi, pi, supported);
+        if (states != nullptr) check_state(*states, p, options_of(groups, gi), gi, pi);
         if constexpr (hooks::takes_sparse_gradients<Derived>()) {
           if (g.is_sparse()) {
             Derived::check_sparse(options_of(groups, gi),

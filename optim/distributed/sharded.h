@@ -69,9 +69,10 @@ template <class State, class StateMap>
 int64_t state_bytes(const StateMap& state) {
   int64_t bytes = 0;
   for (const auto& entry : state) {
-    const auto& s = static_cast<const State&>(*entry.second);
+    const auto* s = dynamic_cast<const State*>(entry.second.get());
+    if (s == nullptr) continue;  // another optimizer's state: not this one's cost
     detail::for_each_field<State>([&](const auto& fd) {
-      const auto& value = s.*(fd.member);
+      const auto& value = s->*(fd.member);
       if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
         if (value.defined()) bytes += static_cast<int64_t>(value.nbytes());
       }
@@ -86,6 +87,15 @@ void broadcast_from_owners(const std::vector<torch::Tensor>& views, const std::v
                            c10d::ProcessGroup& group);
 // The view of `param` a piece covers: the flat range, or the whole tensor.
 torch::Tensor piece_view(const torch::Tensor& param, const ShardPiece& piece);
+// Checks that every rank of `group` passed the same number of parameters with
+// the same shapes, in the same order (one all-gather of sizes, as
+// DistributedDataParallel does), and that no rank's own checks refused its
+// arguments (`refused`: this rank's error, or ""). Otherwise a c10::Error on
+// every rank: this rank's own error, or the first difference and its rank. A
+// collective call. `device`: where the sizes travel (the parameters' device:
+// NCCL takes CUDA tensors only).
+void check_ranks_agree(const std::vector<std::vector<int64_t>>& shapes, const std::string& refused,
+                       c10d::ProcessGroup& group, const c10::Device& device);
 }  // namespace detail
 
 /// Optimizer state sharded across ranks (ZeRO stage 1) for any adaptive
@@ -110,23 +120,37 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)),
         process_group_(std::move(process_group)) {
     TORCH_CHECK(process_group_, "adaptive::ShardedOptimizer: process_group is null");
-    Inner::check_options(defaults);
     std::vector<int64_t> numels;
+    std::vector<std::vector<int64_t>> shapes;
     std::vector<bool> splittable;
-    for (const auto& group : param_groups) {
-      auto options = group.has_options() ? group.options().clone()
-                                         : static_cast<const torch::optim::OptimizerOptions&>(defaults).clone();
-      Inner::check_options(detail::options_as<Options>(*options, kName, param_groups_.size()));
-      param_groups_.emplace_back(group.params(), std::move(options));
-      for (const auto& p : group.params()) {
-        TORCH_CHECK(p.defined() && p.is_floating_point(),
-                    "adaptive::ShardedOptimizer: every parameter must be a defined floating-point tensor");
-        numels.push_back(p.numel());
-        splittable.push_back(p.is_contiguous());  // a flat view of the storage needs contiguity
+    // This rank's checks; what they refuse is said to every rank by the
+    // agreement check below, so that no rank waits in it for one that threw.
+    std::string refused;
+    try {
+      Inner::check_options(defaults);
+      for (const auto& group : param_groups) {
+        auto options = group.has_options() ? group.options().clone()
+                                           : static_cast<const torch::optim::OptimizerOptions&>(defaults).clone();
+        Inner::check_options(detail::options_as<Options>(*options, kName, param_groups_.size()));
+        param_groups_.emplace_back(group.params(), std::move(options));
+        for (const auto pi : c10::irange(group.params().size())) {
+          const torch::Tensor& p = group.params()[pi];
+          TORCH_CHECK(p.defined() && p.is_floating_point(),
+                      "adaptive::ShardedOptimizer: every parameter must be a defined floating-point tensor");
+          TORCH_CHECK(p.is_leaf(), kName, ": parameter ", pi, " of group ", param_groups_.size() - 1,
+                      " is not a leaf tensor (computed from others); only leaves can be optimized");
+          numels.push_back(p.numel());
+          shapes.push_back(p.sizes().vec());
+          splittable.push_back(p.is_contiguous());  // a flat view of the storage needs contiguity
+        }
       }
+      TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
+      Inner::check_params(param_groups_, nullptr, &unique_params_);  // a tensor twice: two pieces stepped twice
+    } catch (const c10::Error& e) {
+      refused = e.what_without_backtrace();
     }
-    TORCH_CHECK(!numels.empty(), "adaptive::ShardedOptimizer got an empty parameter list");
-    Inner::check_params(param_groups_, nullptr, &unique_params_);  // a tensor twice would be two pieces stepped twice
+    // Every rank computes the partition from its own list: they must agree.
+    detail::check_ranks_agree(shapes, refused, *process_group_, numels_device(param_groups_));
     pieces_ = partition_elements(numels, splittable, process_group_->getSize());
     shard_groups_ = param_groups_.size();
 
@@ -134,6 +158,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     std::vector<size_t> group_of_param;
     for (const auto gi : c10::irange(param_groups_.size())) {
       const auto& group_params = param_groups_[gi].params();
+      group_starts_.push_back(params_.size());
       params_.insert(params_.end(), group_params.begin(), group_params.end());
       group_of_param.insert(group_of_param.end(), group_params.size(), gi);
     }
@@ -145,6 +170,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       shard_index_.push_back(piece.owner == rank() ? static_cast<int64_t>(group.size()) : -1);
       if (piece.owner == rank()) group.push_back(views_.back());
     }
+    group_starts_.push_back(params_.size());
     for (const auto& p : params_) bound_.push_back(binding_of(p));
     std::vector<ParamGroup> shard;
     size_t local = 0;
@@ -169,9 +195,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   torch::Tensor step(LossClosure closure = nullptr) override {
     torch::NoGradGuard no_grad;
     const torch::Tensor loss = detail::run_closure(closure);
-    TORCH_CHECK(param_groups_.size() == shard_groups_, "adaptive::ShardedOptimizer: parameters were added after ",
-                "construction (", param_groups_.size(), " groups, ", shard_groups_,
-                " sharded); construct it with every group instead");
+    refuse_edited_parameter_lists();
     // The whole model's checks, skips and norms, as the unsharded optimizer
     // takes them (OptimizerBase's), on every rank: a bad gradient makes every
     // rank throw, rather than one throwing and the others waiting for it in
@@ -279,6 +303,49 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     return detail::options_as<Options>(param_groups_[gi].options(), kName, gi);
   }
 
+  // The device of the first parameter (the CPU without one): where the
+  // constructor's agreement check exchanges the parameters' sizes.
+  static c10::Device numels_device(const std::vector<ParamGroup>& groups) {
+    for (const auto& group : groups) {
+      if (!group.params().empty() && group.params().front().defined()) return group.params().front().device();
+    }
+    return c10::Device(c10::kCPU);
+  }
+
+  // The partition covers the parameters given at construction: a group
+  // added, or a parameter appended, removed or replaced in a group since
+  // (through param_groups() or torch::optim's add_param_group and
+  // add_parameters), would be left untrained, stepped with another's gradient
+  // or indexed past the end. Refused, naming the first difference, before
+  // anything is read. (Weights loaded into a parameter keep it the same
+  // tensor: follow_replaced_storage handles those.)
+  void refuse_edited_parameter_lists() const {
+    const auto refuse = [&](const std::string& what) {
+      TORCH_CHECK(false, kName, ": ", what,
+                  " since construction; the partition over the ranks covers the parameters it was constructed with: "
+                  "construct a new ShardedOptimizer (on every rank) for the new list");
+    };
+    if (param_groups_.size() != shard_groups_) {
+      refuse("the optimizer has " + std::to_string(param_groups_.size()) + " parameter groups, not " +
+             std::to_string(shard_groups_) + ",");
+    }
+    size_t k = 0;
+    for (const auto gi : c10::irange(param_groups_.size())) {
+      const auto& params = param_groups_[gi].params();
+      const size_t expected = gi + 1 < group_starts_.size() ? group_starts_[gi + 1] - group_starts_[gi] : 0;
+      if (params.size() != expected) {
+        refuse("group " + std::to_string(gi) + " has " + std::to_string(params.size()) + " parameters, not " +
+               std::to_string(expected) + ",");
+      }
+      for (const auto pi : c10::irange(params.size())) {
+        if (!params[pi].defined() || params[pi].unsafeGetTensorImpl() != params_[k].unsafeGetTensorImpl()) {
+          refuse("parameter " + std::to_string(pi) + " of group " + std::to_string(gi) + " was replaced by another tensor");
+        }
+        ++k;
+      }
+    }
+  }
+
   // What a parameter's data is now: torch::load(module) (Tensor::set_) and
   // module->to(dtype or device) (set_data) give the same tensor new storage.
   struct Binding {
@@ -352,6 +419,7 @@ class ShardedOptimizer : public torch::optim::Optimizer {
   std::vector<ShardPiece> pieces_;
   size_t shard_groups_ = 0;  // groups at construction (the partition covers those)
   std::vector<torch::Tensor> params_;  // every parameter, in group order (what pieces_ index)
+  std::vector<size_t> group_starts_;   // per group, where its parameters start in params_; then params_.size()
   std::vector<torch::Tensor> views_;   // per piece: the parameter's elements it covers (shares storage)
   std::vector<size_t> piece_groups_;   // per piece: its parameter's group
   std::vector<int64_t> shard_index_;   // per piece: its index in its shard group, -1 if another rank's

@@ -17,6 +17,9 @@
 //     crash, no ASan report;
 //   - a load that throws leaves the optimizer exactly as it was (its saved
 //     bytes are unchanged: options, state, step counts);
+//   - a load that succeeds holds no state value a step could not continue
+//     from (a negative step count, one that cannot advance, a state past its
+//     first step without its moments);
 //   - after a load that succeeds, step() either works or throws cleanly,
 //     and save() works.
 
@@ -229,6 +232,28 @@ std::vector<std::string> read_seeds() {
 // (out of memory within a minute, found by this target). Opt-in.
 const bool kRaw = std::getenv("ADAPTIVE_FUZZ_RAW") != nullptr;
 
+// What a load must not accept (CheckpointIO::check_loaded_state): a step
+// count that is negative or cannot advance, or a state past its first step
+// without the moments every step makes (a restart from zero under a late
+// step's bias corrections).
+void check_accepted_state(const torch::optim::Optimizer& opt) {
+  for (const auto& entry : opt.state()) {
+    int64_t step = 0;
+    bool complete = true;
+    if (const auto* s = dynamic_cast<const adaptive::AdamParamState*>(entry.second.get())) {
+      step = s->step(), complete = s->exp_avg().defined() && s->exp_avg_sq().defined();
+    } else if (const auto* s = dynamic_cast<const adaptive::RMSpropParamState*>(entry.second.get())) {
+      step = s->step(), complete = s->square_avg().defined();
+    } else if (const auto* s = dynamic_cast<const adaptive::AdagradParamState*>(entry.second.get())) {
+      step = s->step(), complete = s->sum().defined();
+    }
+    if (step < 0 || step == std::numeric_limits<int64_t>::max()) {
+      finding("a load accepted a step count that is negative or cannot advance");
+    }
+    if (step > 0 && !complete) finding("a load accepted a state past its first step without its moments");
+  }
+}
+
 // How the loads ended, printed at exit (tools/fuzz reports it).
 struct Tally {
   long refused = 0, accepted = 0, step_refused = 0;
@@ -275,6 +300,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     ++tally.accepted;
+    check_accepted_state(*opt);
     try {
       opt->step();
     } catch (const std::exception&) {

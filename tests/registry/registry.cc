@@ -69,6 +69,37 @@ bool ill_conditioned(torch::optim::Optimizer& optimizer) {
   return ill;
 }
 
+namespace {
+// f(value) for the tensor field of `entry` called `name`.
+void with_tensor_field(torch::optim::OptimizerParamState& entry, const std::string& name,
+                       const std::function<void(torch::Tensor&, const char*)>& f) {
+  with_adaptive_state(entry, [&](auto& state) {
+    adaptive::detail::for_each_field<std::decay_t<decltype(state)>>([&](const auto& fd) {
+      auto& value = state.*(fd.member);
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
+        if (name.empty() ? value.defined() : name == fd.name) f(value, fd.name);
+      }
+    });
+  });
+}
+}  // namespace
+
+std::pair<std::string, torch::Tensor> edit_state_tensor(torch::optim::OptimizerParamState& entry,
+                                                         const std::function<torch::Tensor(const torch::Tensor&)>& edit) {
+  std::pair<std::string, torch::Tensor> edited;
+  with_tensor_field(entry, "", [&](torch::Tensor& value, const char* name) {
+    if (!edited.first.empty()) return;
+    edited = {name, value};
+    value = edit(value);
+  });
+  return edited;
+}
+
+void undo_state_edit(torch::optim::OptimizerParamState& entry, const std::pair<std::string, torch::Tensor>& edited) {
+  if (edited.first.empty()) return;
+  with_tensor_field(entry, edited.first, [&](torch::Tensor& value, const char*) { value = edited.second; });
+}
+
 std::vector<ParityCase> builtin_parity_cases() {
   std::vector<ParityCase> all;
   for_each_optimizer([&](auto entry) {

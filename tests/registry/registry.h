@@ -14,7 +14,9 @@
 #include "tests/registry/rmsprop.h"
 #include "tests/registry/sgd.h"
 
+#include <functional>
 #include <memory>
+#include <utility>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -41,6 +43,26 @@ void for_each_optimizer(F&& f) {
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_REGISTERED)
 #undef ADAPTIVE_REGISTERED
 }
+
+// Calls f(state) with `entry`'s concrete State type (Adam and AdamW share
+// one: once); returns false, calling nothing, for a state of no adaptive optimizer.
+template <class F>
+bool with_adaptive_state(torch::optim::OptimizerParamState& entry, F&& f) {
+  bool done = false;
+  for_each_optimizer([&](auto registered) {
+    using State = typename decltype(registered)::Optimizer::State;
+    if (auto* s = dynamic_cast<State*>(&entry); s != nullptr && !done) f(*s), done = true;
+  });
+  return done;
+}
+
+// Replaces the first defined tensor of `entry`'s fields by edit(it); returns
+// the field's name and its old tensor (for undo_state_edit), or an empty name
+// where the state holds no tensor.
+std::pair<std::string, torch::Tensor> edit_state_tensor(torch::optim::OptimizerParamState& entry,
+                                                         const std::function<torch::Tensor(const torch::Tensor&)>& edit);
+// Puts back the tensor edit_state_tensor replaced.
+void undo_state_edit(torch::optim::OptimizerParamState& entry, const std::pair<std::string, torch::Tensor>& edited);
 
 // How many optimizers there are; a kind is a position in optim/optimizers.h.
 inline constexpr int kKinds = static_cast<int>(std::tuple_size_v<adaptive::Optimizers>);
