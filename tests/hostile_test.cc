@@ -300,5 +300,59 @@ TEST(OptionErrorsAtStep, NameTheGroup) {
       << message;
 }
 
+// ---- what held before this file's fixes: kept as guards ---------------------
+
+TEST(HeldUp, AGradientOfAnotherShapeOrDtypeIsRefusedUnchanged) {
+  for (auto& s : every_optimizer_stepped()) {
+    s.q.mutable_grad() = torch::ones({3, 2});
+    s.p.mutable_grad() = torch::ones({9});
+    expect_refused_unchanged(s, "gradient of parameter 0 of group 0 has shape [9] but the parameter has shape [8]");
+    s.p.mutable_grad() = torch::ones({8}, torch::kFloat64);
+    expect_refused_unchanged(s, "gradient of parameter 0 of group 0 is Double on cpu but the parameter is Float");
+  }
+}
+
+TEST(HeldUp, AClosureThatThrowsChangesNothing) {
+  for (auto& s : every_optimizer_stepped()) {
+    const std::string before = saved(*s.opt);
+    const auto p = s.p.detach().clone();
+    EXPECT_THROW(s.opt->step([&]() -> torch::Tensor {
+      s.p.mutable_grad() = torch::ones({8});
+      throw std::runtime_error("the loss could not be computed");
+    }),
+                 std::runtime_error)
+        << s.name;
+    EXPECT_EQ(saved(*s.opt), before) << s.name;
+    EXPECT_TRUE(torch::equal(s.p.detach(), p)) << s.name;
+  }
+}
+
+TEST(HeldUp, StateMadeNonContiguousStepsAsTheContiguousStateDoes) {
+  // A transposed copy has the right shape and values but not the fused
+  // driver's layout: the step must still read and write it correctly.
+  auto edited = every_optimizer_stepped(), plain = every_optimizer_stepped();
+  int checked = 0;
+  for (size_t k = 0; k < edited.size(); ++k) {
+    auto& entry = *edited[k].opt->state().at(adaptive::state_key(edited[k].q));
+    bool contiguous = true;
+    const auto field = edit_state_tensor(entry, [&](const torch::Tensor& t) {
+      auto transposed = t.t().contiguous().t();
+      contiguous = transposed.is_contiguous();
+      return transposed;
+    });
+    ASSERT_FALSE(field.first.empty()) << edited[k].name;
+    ASSERT_FALSE(contiguous) << edited[k].name;
+    for (auto* s : {&edited[k], &plain[k]}) {
+      s->p.mutable_grad() = torch::cos(s->p.detach());
+      s->q.mutable_grad() = torch::sin(s->q.detach());
+      s->opt->step();
+    }
+    EXPECT_TRUE(torch::equal(edited[k].q.detach(), plain[k].q.detach()))
+        << edited[k].name << ": " << (edited[k].q - plain[k].q).abs().max().item<double>();
+    ++checked;
+  }
+  EXPECT_EQ(checked, kKinds);
+}
+
 }  // namespace
 }  // namespace adaptive_test
