@@ -126,7 +126,11 @@ void cast_state_like(State& state, const torch::Tensor& like) {
   for_each_field<State>([&](const auto& fd) {
     auto& value = state.*(fd.member);
     if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
-      if (value.defined()) value = value.to(like.device(), like.scalar_type());
+      // The comparison is inline: step() calls this for every state it
+      // reads, and a .to() per tensor would cost more than a small update.
+      if (value.defined() && (value.scalar_type() != like.scalar_type() || value.device() != like.device())) {
+        value = value.to(like.device(), like.scalar_type());
+      }
     }
   });
 }

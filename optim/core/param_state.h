@@ -37,24 +37,6 @@ Key state_key(const torch::Tensor& param) {
 
 namespace detail {
 
-/// Casts `state`'s tensors to `param`'s dtype and device where they differ: a
-/// model moved or cast after its first steps (module->to(kFloat64), to(kCUDA))
-/// keeps its history, as a checkpoint loaded into it would
-/// (CheckpointIO::load) and as ShardedOptimizer does. The comparison is
-/// inline: a .to() per state tensor per step would cost more than the update
-/// of a small tensor.
-template <class State>
-void follow_param(State& state, const torch::Tensor& param) {
-  for_each_field<State>([&](const auto& fd) {
-    auto& value = state.*(fd.member);
-    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
-      if (value.defined() && (value.scalar_type() != param.scalar_type() || value.device() != param.device())) {
-        value = value.to(param.device(), param.scalar_type());
-      }
-    }
-  });
-}
-
 /// The state a step of `param` under `options` reads, for optimizer
 /// `Derived`: `none` where the options keep no state (hooks::keeps_state);
 /// else its entry in `states`, completed by init_state (which makes what
@@ -69,7 +51,10 @@ typename Derived::State* existing_state(torch_state_map& states, const torch::Te
   const auto found = states.find(state_key(param));
   if (found == states.end()) return nullptr;
   State& state = static_cast<State&>(*found->second);  // its type: StepChecks::check_state
-  follow_param(state, param);
+  // A model cast or moved after its first steps keeps its history, as a
+  // checkpoint loaded into it would (CheckpointIO::load) and as
+  // ShardedOptimizer does.
+  detail::cast_state_like(state, param);
   Derived::init_state(state, param, options);
   return &state;
 }
