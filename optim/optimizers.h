@@ -22,10 +22,13 @@
 #include "optim/adadelta.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
+#include "optim/adamax.h"
 #include "optim/adamw.h"
+#include "optim/asgd.h"
 #include "optim/nadam.h"
 #include "optim/radam.h"
 #include "optim/rmsprop.h"
+#include "optim/rprop.h"
 #include "optim/sgd.h"
 
 #define ADAPTIVE_OPTIMIZERS(X)         \
@@ -36,7 +39,10 @@
   X(SGD, sgd, 0.01, 3000, 0.05)         \
   X(NAdam, nadam, 0.2, 1000, 2e-3)       \
   X(RAdam, radam, 0.05, 4000, 1e-3)      \
-  X(Adadelta, adadelta, 0.1, 10000, 1.0)
+  X(Adadelta, adadelta, 0.1, 10000, 1.0) \
+  X(Adamax, adamax, 0.2, 2000, 2e-3)      \
+  X(ASGD, asgd, 0.01, 3000, 0.05)        \
+  X(Rprop, rprop, 0.01, 1000, 1e-3)
 
 #include "optim/rules/rules.h"
 

@@ -128,13 +128,31 @@ CASES += [
      [dict(lr=0.5, rho=0.95, eps=1e-4, weight_decay=0.05)], {}),
     ("adadelta_maximize", "Adadelta", torch.optim.Adadelta, "one", [dict(lr=0.1, maximize=True)], {}),
     ("adadelta_two_groups", "Adadelta", torch.optim.Adadelta, "two", [dict(lr=1.0), dict(lr=0.3, rho=0.5)], {}),
+    ("adamax_default", "Adamax", torch.optim.Adamax, "one", [dict(lr=2e-3)], {}),
+    ("adamax_betas_eps_wd", "Adamax", torch.optim.Adamax, "one",
+     [dict(lr=2e-3, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.05)], {}),
+    ("adamax_maximize", "Adamax", torch.optim.Adamax, "one", [dict(lr=1e-3, maximize=True)], {}),
+    ("adamax_two_groups", "Adamax", torch.optim.Adamax, "two",
+     [dict(lr=2e-3), dict(lr=2e-3, eps=1e-3, weight_decay=0.01)], {}),
+    ("rprop_default", "Rprop", torch.optim.Rprop, "one", [dict(lr=1e-3)], {}),
+    ("rprop_etas_step_sizes", "Rprop", torch.optim.Rprop, "one",
+     [dict(lr=1e-3, etas=(0.3, 1.5), step_sizes=(1e-5, 5e-3))], {}),
+    ("rprop_maximize", "Rprop", torch.optim.Rprop, "one", [dict(lr=1e-3, maximize=True)], {}),
+    ("rprop_two_groups", "Rprop", torch.optim.Rprop, "two",
+     [dict(lr=1e-3), dict(lr=5e-4, etas=(0.5, 1.1), step_sizes=(1e-6, 1e-2))], {}),
+    ("asgd_default", "ASGD", torch.optim.ASGD, "one", [dict(lr=1e-2)], {}),
+    ("asgd_averaging_wd", "ASGD", torch.optim.ASGD, "one",
+     [dict(lr=1e-2, lambd=1e-3, alpha=0.5, t0=50, weight_decay=0.05)], {}),
+    ("asgd_maximize", "ASGD", torch.optim.ASGD, "one", [dict(lr=1e-3, maximize=True, t0=0)], {}),
+    ("asgd_two_groups", "ASGD", torch.optim.ASGD, "two",
+     [dict(lr=1e-2, t0=10), dict(lr=5e-3, lambd=0.01, alpha=0.9, t0=100)], {}),
 ]
 
 # Optimizers whose state keeps scalars in a tensor of the default dtype
-# (NAdam's mu_product; float32 unless changed): their references are made with
+# (NAdam's mu_product, ASGD's eta and mu; float32 unless changed): their references are made with
 # float64 as the default dtype, so that every number in them is float64, as
 # adaptive computes them (in double).
-FLOAT64_SCALARS = {"NAdam", "RAdam", "Adadelta"}
+FLOAT64_SCALARS = {"NAdam", "RAdam", "Adadelta", "ASGD"}
 
 
 def supported(cls, group_options):
@@ -157,6 +175,9 @@ CLIP_CASES = [
     ("nadam_clip_norm", "NAdam", torch.optim.NAdam, "two", [dict(lr=2e-3), dict(lr=2e-3)], {}, 0.05, 0.0),
     ("radam_clip_value_norm", "RAdam", torch.optim.RAdam, "one", [dict(lr=5e-3)], {}, 0.05, 0.02),
     ("adadelta_clip_value", "Adadelta", torch.optim.Adadelta, "one", [dict(lr=0.5)], {}, 0.0, 0.01),
+    ("rprop_clip_value", "Rprop", torch.optim.Rprop, "one", [dict(lr=1e-3)], {}, 0.0, 0.01),
+    ("asgd_clip_norm", "ASGD", torch.optim.ASGD, "two", [dict(lr=1e-2, t0=20), dict(lr=1e-2)], {}, 0.05, 0.0),
+    ("adamax_clip_norm", "Adamax", torch.optim.Adamax, "two", [dict(lr=2e-3), dict(lr=2e-3)], {}, 0.05, 0.0),
 ]
 
 

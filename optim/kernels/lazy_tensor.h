@@ -55,7 +55,7 @@ inline at::Tensor number_operand(const at::Tensor& x, double a) {
 /// One element-wise ATen op with its other operands: x ∘ (a, b, c).
 struct Op {
   enum Code { kMulScalar, kAddScalar, kDivScalar, kMul, kDiv, kAxpy, kAddcmul, kAddcdiv, kLerp, kSqrt, kReciprocal,
-              kMaximum, kClampAbs };
+              kAbs, kMaximum, kClampAbs };
   Code code;
   double a = 0;
   at::Tensor b, c;  ///< tensor operands; for kMulScalar, kAddScalar, kDivScalar: b is `a` as a tensor, if defined
@@ -74,6 +74,7 @@ struct Op {
       case kLerp: return at::lerp(x, b, a);
       case kSqrt: return at::sqrt(x);
       case kReciprocal: return at::reciprocal(x);
+      case kAbs: return at::abs(x);
       case kMaximum: return at::maximum(x, b);
       case kClampAbs: return ew::clamp_abs(x, a);
     }
@@ -103,6 +104,7 @@ struct Op {
       case kLerp: at::lerp_out(out, x, b, a); return;
       case kSqrt: at::sqrt_out(out, x); return;
       case kReciprocal: at::reciprocal_out(out, x); return;
+      case kAbs: at::abs_out(out, x); return;
       case kMaximum: at::maximum_out(out, x, b); return;
       case kClampAbs: break;
     }
@@ -122,6 +124,7 @@ struct Op {
       case kLerp: x.lerp_(b, a); return;
       case kSqrt: x.sqrt_(); return;
       case kReciprocal: x.reciprocal_(); return;
+      case kAbs: x.abs_(); return;
       case kMaximum: at::maximum_out(x, x, b); return;
       case kClampAbs: {
         const at::Tensor r = ew::clamp_abs(x, a);  // x itself where the limit is beyond the dtype's range
@@ -204,6 +207,8 @@ class LazyTensor {
   static LazyTensor read_only(const at::Tensor& t, lazy::Scratch* scratch = nullptr) {
     return LazyTensor(t, Role::kReadOnly, scratch);
   }
+  /// A value already computed, which nothing else holds: later ops may write it in place.
+  static LazyTensor computed(at::Tensor t) { return LazyTensor(std::move(t), Role::kOwned, nullptr); }
 
   /// A copy shares the tensor, so neither may write it afterwards.
   LazyTensor(const LazyTensor& other)
@@ -372,6 +377,7 @@ ADAPTIVE_LAZY_OP(div, (, const Divisor<double>& d), Code::kDivScalar, d.value)
 ADAPTIVE_LAZY_OP(lerp, (, const LazyTensor& b, double weight), Code::kLerp, weight, &b)
 ADAPTIVE_LAZY_OP(reciprocal, (), Code::kReciprocal)
 ADAPTIVE_LAZY_OP(sqrt, (), Code::kSqrt)
+ADAPTIVE_LAZY_OP(abs, (), Code::kAbs)
 ADAPTIVE_LAZY_OP(maximum, (, const LazyTensor& b), Code::kMaximum, 0, &b)
 ADAPTIVE_LAZY_OP(clamp_abs, (, double limit), Code::kClampAbs, limit)
 ADAPTIVE_LAZY_OP(operator*, (, double b), Code::kMulScalar, b)
@@ -380,6 +386,20 @@ ADAPTIVE_LAZY_OP(operator*, (, const LazyTensor& b), Code::kMul, 0, &b)
 ADAPTIVE_LAZY_OP(operator/, (, const LazyTensor& b), Code::kDiv, 0, &b)
 #undef ADAPTIVE_LAZY_OP
 #undef ADAPTIVE_LAZY_PARAMS
+
+// Ops with more than one number, which lazy::Op does not hold: computed at
+// once (their operands are read now, so no later write can make them stale),
+// with elementwise.h's tensor functions, the same ATen ops.
+inline LazyTensor sign(const LazyTensor& x) { return LazyTensor::computed(ew::sign(x.tensor())); }
+inline LazyTensor clamp(const LazyTensor& x, double lo, double hi) {
+  return LazyTensor::computed(ew::clamp(x.tensor(), lo, hi));
+}
+inline LazyTensor select_by_sign(const LazyTensor& x, double pos, double zero, double neg) {
+  return LazyTensor::computed(ew::select_by_sign(x.tensor(), pos, zero, neg));
+}
+inline LazyTensor zero_where_equal(const LazyTensor& x, const LazyTensor& key, double value) {
+  return LazyTensor::computed(ew::zero_where_equal(x.tensor(), key.tensor(), value));
+}
 
 }  // namespace ew
 }  // namespace adaptive

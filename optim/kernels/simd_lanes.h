@@ -63,6 +63,29 @@ Vec<E> reciprocal(const Vec<E>& x) {
   return x.reciprocal();
 }
 template <class E>
+Vec<E> clamp(const Vec<E>& x, E lo, E hi) {
+  return at::vec::clamp(x, Vec<E>(lo), Vec<E>(hi));
+}
+// ATen's vectorized sign: (0 < x) − (x < 0), from comparison masks.
+template <class E>
+Vec<E> sign(const Vec<E>& x) {
+  const Vec<E> zero(E(0)), one(E(1));
+  return Vec<E>::blendv(zero, one, zero < x) - Vec<E>::blendv(zero, one, x < zero);
+}
+template <class E>
+Vec<E> select_by_sign(const Vec<E>& x, E pos, E zero, E neg) {
+  const Vec<E> z(E(0));
+  return Vec<E>::blendv(Vec<E>::blendv(Vec<E>(zero), Vec<E>(pos), x > z), Vec<E>(neg), x < z);
+}
+template <class E>
+Vec<E> zero_where_equal(const Vec<E>& x, const Vec<E>& key, E value) {
+  return Vec<E>::blendv(x, Vec<E>(E(0)), key == Vec<E>(value));
+}
+template <class E>
+Vec<E> abs(const Vec<E>& x) {
+  return x.abs();
+}
+template <class E>
 Vec<E> maximum(const Vec<E>& a, const Vec<E>& b) {
   return at::vec::maximum(a, b);
 }

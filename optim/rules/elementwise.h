@@ -174,11 +174,57 @@ C10_HOST_DEVICE inline double sqrt(double x) {
 #endif
 }
 
+// |x|  (at::abs): the sign bit cleared, so |−0| = +0 and NaN stays NaN.
+inline at::Tensor abs(const at::Tensor& x) { return at::abs(x); }
+C10_HOST_DEVICE inline float abs(float x) { return ::fabsf(x); }
+C10_HOST_DEVICE inline double abs(double x) { return ::fabs(x); }
+
 // Element-wise maximum that propagates NaN, like at::maximum.
 inline at::Tensor maximum(const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }
 template <class S>
 C10_HOST_DEVICE S maximum(S a, S b) {
   return (a != a || a > b) ? a : b;
+}
+
+// Clamp to [lo, hi] (lo <= hi); NaN stays NaN, like at::clamp.
+inline at::Tensor clamp(const at::Tensor& x, double lo, double hi) { return at::clamp(x, lo, hi); }
+template <class S>
+C10_HOST_DEVICE S clamp(S x, S lo, S hi) {
+  const S r = x < lo ? lo : x;
+  return hi < r ? hi : r;
+}
+
+// The sign of x as ATen's sign takes it: 1, −1, or 0 for ±0 and for NaN
+// (ATen evaluates (0 < x) − (x < 0)).
+inline at::Tensor sign(const at::Tensor& x) { return at::sign(x); }
+template <class S>
+C10_HOST_DEVICE S sign(S x) {
+  return static_cast<S>(S(0) < x) - static_cast<S>(x < S(0));
+}
+
+// pos where x > 0, neg where x < 0, zero elsewhere (±0 and NaN): what
+// torch.optim.Rprop makes of sign(x) with three masked writes. On tensors
+// those same ops, one pass each.
+inline at::Tensor select_by_sign(const at::Tensor& x, double pos, double zero, double neg) {
+  const at::Tensor positive = x > 0, negative = x < 0;
+  at::Tensor r = at::empty_like(x).fill_(zero);
+  r.masked_fill_(positive, pos);
+  r.masked_fill_(negative, neg);
+  return r;
+}
+template <class S>
+C10_HOST_DEVICE S select_by_sign(S x, S pos, S zero, S neg) {
+  return x > S(0) ? pos : (x < S(0) ? neg : zero);
+}
+
+// 0 where key == value (compared in x's dtype, as ATen compares a tensor
+// with a number), x elsewhere.
+inline at::Tensor zero_where_equal(const at::Tensor& x, const at::Tensor& key, double value) {
+  return x.masked_fill(key == value, 0);
+}
+template <class S>
+C10_HOST_DEVICE S zero_where_equal(S x, S key, S value) {
+  return key == value ? S(0) : x;
 }
 
 // Clamp to [-limit, limit]; NaN stays NaN, like at::clamp.

@@ -9,9 +9,12 @@
 #include "optim/rules/adadelta.h"
 #include "optim/rules/adagrad.h"
 #include "optim/rules/adam.h"
+#include "optim/rules/adamax.h"
+#include "optim/rules/asgd.h"
 #include "optim/rules/nadam.h"
 #include "optim/rules/radam.h"
 #include "optim/rules/rmsprop.h"
+#include "optim/rules/rprop.h"
 #include "optim/rules/sgd.h"
 
 #include <tuple>
@@ -24,7 +27,10 @@
   X(SGDRule)              \
   X(NAdamRule)            \
   X(RAdamRule)            \
-  X(AdadeltaRule)
+  X(AdadeltaRule)         \
+  X(AdamaxRule)           \
+  X(ASGDRule)             \
+  X(RpropRule)
 
 namespace adaptive {
 namespace detail {

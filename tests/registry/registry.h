@@ -7,11 +7,14 @@
 #include "tests/registry/adadelta.h"
 #include "tests/registry/adagrad.h"
 #include "tests/registry/adam.h"
+#include "tests/registry/adamax.h"
 #include "tests/registry/adamw.h"
+#include "tests/registry/asgd.h"
 #include "tests/registry/nadam.h"
 #include "tests/registry/optimizer_info.h"
 #include "tests/registry/radam.h"
 #include "tests/registry/rmsprop.h"
+#include "tests/registry/rprop.h"
 #include "tests/registry/sgd.h"
 
 #include <functional>

@@ -144,7 +144,9 @@ MakeAtenStep aten_default() {
   return nullptr;
 }
 
-// Opt with its default options, beside its built-in (none: no row for it).
+// Opt with its default options, beside its built-in; where LibTorch has none,
+// beside adaptive's reference driver (one ATen op per line of the rule, what
+// Python's single-tensor path runs), in the built-in's column.
 template <class Opt>
 Config default_config() {
   Config c;
@@ -153,6 +155,9 @@ Config default_config() {
   c.bytes_per_element = default_traffic<Opt>();
   if constexpr (!std::is_void_v<typename Opt::Builtin>) {
     c.builtin = adaptive_benchmark::make_builtin<Opt>;
+  } else {
+    c.options = "default; built-in column: reference driver";
+    c.builtin = [](std::vector<torch::Tensor> p) { return adaptive_benchmark::make_adaptive<Opt>(p, false); };
   }
   c.adaptive = [](std::vector<torch::Tensor> p) -> std::unique_ptr<torch::optim::Optimizer> {
     return std::make_unique<Opt>(p);
