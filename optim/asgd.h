@@ -62,9 +62,11 @@ struct ASGDParamState : public ParamStateBase<ASGDParamState> {
     return std::make_tuple(detail::field("step", &S::step_), detail::field("eta", &S::eta_),
                            detail::field("mu", &S::mu_), detail::field("ax", &S::ax_));
   }
-  /// ηₜ and μₜ of the step under way: set by begin_step (which moves eta and
-  /// mu on to the next step's), read by scalars; not saved.
-  double eta_now = 0, mu_now = 1;
+  /// ηₜ of the step under way: set by begin_step (which moves eta on to the
+  /// next step's), read by scalars; not saved.
+  double eta_now = 0;
+  /// μₜ of the step under way, as eta_now.
+  double mu_now = 1;
 };
 
 /// adaptive::ASGD (see the file comment).
