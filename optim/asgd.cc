@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace adaptive {
 
@@ -36,10 +35,7 @@ int64_t ASGD::begin_step(ASGDParamState& state, const torch::Tensor&, const ASGD
   state.mu(1.0 / std::max(1.0, t - o.t0()));
   // Parameters of a group usually share ηₜ and μₜ, hence their scalars; the
   // key tells apart those that do not (a parameter added to the group later).
-  uint64_t eta_bits, mu_bits;
-  std::memcpy(&eta_bits, &state.eta_now, sizeof eta_bits);
-  std::memcpy(&mu_bits, &state.mu_now, sizeof mu_bits);
-  return static_cast<int64_t>(eta_bits ^ (mu_bits * 0x9E3779B97F4A7C15ull));
+  return hooks::scalars_key(state.eta_now, state.mu_now);
 }
 
 template <class S>

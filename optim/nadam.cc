@@ -3,7 +3,6 @@
 #include "optim/adam.h"  // detail::check_adam_options
 
 #include <cmath>
-#include <cstring>
 
 namespace adaptive {
 
@@ -31,10 +30,7 @@ int64_t NAdam::begin_step(NAdamParamState& state, const torch::Tensor&, const NA
   // Parameters of a group usually share t and Πₜ, hence their scalars; the
   // key tells apart those that do not (Πₜ differs when momentum_decay changed
   // between steps they did not all take).
-  const double mu_product = state.mu_product();
-  uint64_t bits;
-  std::memcpy(&bits, &mu_product, sizeof bits);
-  return static_cast<int64_t>(bits ^ (static_cast<uint64_t>(state.step()) * 0x9E3779B97F4A7C15ull));
+  return hooks::scalars_key(state.mu_product(), static_cast<double>(state.step()));
 }
 
 template <class S>

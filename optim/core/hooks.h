@@ -30,6 +30,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -212,6 +213,16 @@ bool keeps_state(const typename D::Options& options) {
   } else {
     return true;
   }
+}
+
+/// What a begin_step hook returns when its step's scalars depend on two
+/// doubles of the state (NAdam: Πₜ and t; ASGD: ηₜ and μₜ): their bits mixed,
+/// so that parameters of a group share scalars exactly when they agree.
+inline int64_t scalars_key(double a, double b) {
+  uint64_t a_bits, b_bits;
+  std::memcpy(&a_bits, &a, sizeof a_bits);
+  std::memcpy(&b_bits, &b, sizeof b_bits);
+  return static_cast<int64_t>(a_bits ^ (b_bits * 0x9E3779B97F4A7C15ull));
 }
 
 /// begin_step of `D` where it lists it; else the step count advances, and

@@ -217,7 +217,7 @@ C10_HOST_DEVICE S select_by_sign(S x, S pos, S zero, S neg) {
   return x > S(0) ? pos : (x < S(0) ? neg : zero);
 }
 
-// 0 where key == value (compared in x's dtype, as ATen compares a tensor
+// 0 where key == value (compared in key's dtype, as ATen compares a tensor
 // with a number), x elsewhere.
 inline at::Tensor zero_where_equal(const at::Tensor& x, const at::Tensor& key, double value) {
   return x.masked_fill(key == value, 0);
