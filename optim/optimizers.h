@@ -71,4 +71,9 @@ using Optimizers = typename detail::WithoutFirst<void ADAPTIVE_OPTIMIZERS(ADAPTI
 ADAPTIVE_OPTIMIZERS(ADAPTIVE_CHECK_RULE_LISTED)
 #undef ADAPTIVE_CHECK_RULE_LISTED
 
+// Each optimizer's shell is compiled once, in optim/core/optimizer_instances.cc.
+#define ADAPTIVE_EXTERN_SHELL(Class, ...) extern template class OptimizerBase<Class, Class::Options, Class::State>;
+ADAPTIVE_OPTIMIZERS(ADAPTIVE_EXTERN_SHELL)
+#undef ADAPTIVE_EXTERN_SHELL
+
 }  // namespace adaptive

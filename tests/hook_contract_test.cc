@@ -10,6 +10,7 @@
 //      silently fall back to "always keeps state";
 //   2  begin_step defined but not listed: the shell would not call it.
 
+#include "optim/core/optimizer_base_impl.h"  // HookedSGD's shell: it is not one of the library's instances
 #include "optim/optim.h"
 
 #include <gtest/gtest.h>

@@ -9,7 +9,9 @@
 //   4. the fused drivers run.
 // Save and load are checkpoint_io.h's. An optimizer supplies only what is its
 // own, the hooks that hooks.h lists and checks at compile time; adam.h is the
-// model, and it is listed once in optim/optimizers.h.
+// model, and it is listed once in optim/optimizers.h. This file declares the
+// shell; optimizer_base_impl.h defines its members, compiled once per
+// optimizer (optim/core/optimizer_instances.cc).
 
 #include "optim/core/checkpoint_io.h"
 #include "optim/core/clip.h"
@@ -18,7 +20,6 @@
 #include "optim/core/hooks.h"
 #include "optim/core/param_state.h"
 #include "optim/core/step_checks.h"
-#include "optim/kernels/dispatch.h"
 #include "optim/rules/gradient.h"
 
 #include <c10/util/Optional.h>
@@ -72,23 +73,7 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// Runs `closure` (with grad enabled) if given, then updates every parameter
   /// that has a gradient. Everything is checked before anything is written: on
   /// an error no parameter or state has changed.
-  torch::Tensor step(LossClosure closure = nullptr) override {
-    torch::NoGradGuard no_grad;
-    const torch::Tensor loss = detail::run_closure(closure);
-    std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_, &state_);
-    const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
-    std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
-    kernels::StepBatch<typename Derived::Rule> fused;
-    for (const auto& [gi, pi] : detail::set_up_fused_cpu<Derived>(param_groups_, state_, grads, gradient, fused.cpu)) {
-      const Options& options = options_at(gi);
-      const torch::Tensor& param = param_groups_[gi].params()[pi];
-      State none;  // where the options keep no state: this step needs none and leaves none, as the built-in
-      update(param, grads[gi][pi], detail::step_state<Derived>(state_, param, options, none), options, gradient[gi],
-             fused);
-    }
-    fused.run();  // every fused CPU tensor in one parallel pass, the CUDA ones in a few launches
-    return loss;
-  }
+  torch::Tensor step(LossClosure closure = nullptr) override;
 
   /// Checks the group (options, parameters) and adds it with its own options
   /// (a copy), or a copy of the defaults when it has none. Hides
@@ -96,17 +81,7 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// replaces options of any type but the built-ins' own with the defaults: a
   /// group added through a torch::optim::Optimizer& gets the defaults there
   /// (its parameters are still checked at the start of step()).
-  void add_param_group(const ParamGroup& group) {
-    ParamGroup candidate(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
-    Checks::check_group_options(detail::options_as<Options>(candidate.options(), Derived::kName, param_groups_.size()),
-                                param_groups_.size());
-    check_params(param_groups_, &candidate);
-    for (const auto pi : c10::irange(candidate.params().size())) {
-      TORCH_CHECK(candidate.params()[pi].is_leaf(), Derived::kName, ": parameter ", pi, " of group ",
-                  param_groups_.size(), " is not a leaf tensor (computed from others); only leaves can be optimized");
-    }
-    param_groups_.push_back(std::move(candidate));
-  }
+  void add_param_group(const ParamGroup& group);
 
   /// Whether the fused CPU driver takes a step of `param` with `grad` and
   /// `state` as they stand (detail::fused_cpu_takes). Public for tools that
@@ -120,24 +95,7 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// Points parameter `pi` of group `gi` at `param` (same shape) instead, its
   /// state following it, cast to `param`'s dtype and device. For wrappers
   /// whose parameters are views that must be re-made (ShardedOptimizer).
-  void replace_param(size_t gi, size_t pi, const torch::Tensor& param) {
-    TORCH_CHECK(gi < param_groups_.size() && pi < param_groups_[gi].params().size(), Derived::kName,
-                ": replace_param: no parameter ", pi, " in group ", gi);
-    torch::Tensor& old = param_groups_[gi].params()[pi];
-    TORCH_CHECK(param.sizes() == old.sizes(), Derived::kName, ": replace_param: parameter ", pi, " of group ", gi,
-                " has shape ", old.sizes(), ", the replacement ", param.sizes());
-    const auto found = state_.find(state_key(old));
-    if (found != state_.end()) {
-      auto* ours = dynamic_cast<State*>(found->second.get());
-      TORCH_CHECK(ours != nullptr, Derived::kName, ": replace_param: the state of parameter ", pi, " of group ", gi,
-                  " is another optimizer's");
-      auto state = std::move(found->second);
-      state_.erase(found);
-      detail::cast_state_like(*ours, param);
-      state_[state_key(param)] = std::move(state);
-    }
-    old = param;
-  }
+  void replace_param(size_t gi, size_t pi, const torch::Tensor& param);
 
   /// How many group steps skip_nonfinite has skipped so far (all groups).
   int64_t skipped_steps() const { return skipped_steps_; }
@@ -165,43 +123,27 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// extra entries of checkpoint_io.h: torch::optim::X can read what this
   /// writes, and this reads what torch::optim::X wrote, on LibTorch 1.13 and
   /// 2.x alike.
-  void save(torch::serialize::OutputArchive& archive) const override {
-    Checkpoint::save(archive, param_groups_, state_, skipped_steps_);
-  }
+  void save(torch::serialize::OutputArchive& archive) const override;
 
   /// Restores state and, as PyTorch's load_state_dict does, the options of
   /// each group. All-or-nothing: the checkpoint is checked against this
   /// optimizer (group count, parameter counts, state shapes, option values)
   /// before anything changes.
-  void load(torch::serialize::InputArchive& archive) override {
-    Checkpoint::load(archive, param_groups_, state_, skipped_steps_);
-  }
+  void load(torch::serialize::InputArchive& archive) override;
 
   /// Reads group `gi`'s options from `archive` into a copy of `current`,
   /// checked; refuses (c10::Error, `context` first) options of another
   /// algorithm. Options the archive lacks (one written by torch::optim lacks
   /// adaptive's) keep their current values.
   static std::unique_ptr<Options> read_options(torch::serialize::InputArchive& archive, const Options& current,
-                                               size_t gi, const std::string& context) {
-    return Checkpoint::read_options(archive, current, gi, context);
-  }
+                                                size_t gi, const std::string& context);
 
   /// Optimizes `param_groups`; groups without options use `defaults`. Checks
   /// `defaults` and adds each group (add_param_group). Optimizers inherit
   /// both constructors (using OptimizerBase::OptimizerBase).
-  explicit OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults = {})
-      : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)) {
-    static_assert(hooks::check_contract<Derived, GradientScalars<double>>());
-    size_t param_count = 0;
-    for (const auto& group : param_groups) param_count += group.params().size();
-    TORCH_CHECK(param_count > 0, Derived::kName, " got an empty parameter list (", param_groups.size(),
-                " groups, 0 parameters): there is nothing to optimize");
-    check_options(defaults);
-    for (const auto& group : param_groups) add_param_group(group);
-  }
+  explicit OptimizerBase(std::vector<ParamGroup> param_groups, const Options& defaults = {});
   /// Optimizes `params` as one group with `defaults`.
-  explicit OptimizerBase(std::vector<torch::Tensor> params, const Options& defaults = {})
-      : OptimizerBase(std::vector<ParamGroup>{ParamGroup(std::move(params))}, defaults) {}
+  explicit OptimizerBase(std::vector<torch::Tensor> params, const Options& defaults = {});
 
  protected:
   /// Group `gi`'s options with their concrete type; a c10::Error naming the
@@ -216,84 +158,18 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// (A template only because Derived is incomplete where this class is.)
   template <class Batch>
   static void update(const torch::Tensor& param, const torch::Tensor& grad, State& state, const Options& options,
-                     GroupGradient& gradient, Batch& fused) {
-    const std::pair<const void*, int64_t> key = detail::begin_step<Derived>(state, param, options);
-    if constexpr (hooks::takes_sparse_gradients<Derived>()) {
-      if (grad.is_sparse()) {  // coalesced by checked_gradients; tensor ops only
-        const auto scalars = Derived::template scalars<double>(options, state, gradient.host());
-        std::apply([&](const auto&... tensors) { Derived::Rule::apply_sparse(scalars, param, grad, tensors...); },
-                   Derived::state_tensors(state));
-        return;
-      }
-    }
-    std::apply(
-        [&](const auto&... tensors) {
-          kernels::run_step<typename Derived::Rule>(
-              options.fused(), param, grad, fused, key, gradient.coefficient,
-              [&](auto e, bool on_device) {
-                return Derived::template scalars<decltype(e)>(options, state,
-                                                              on_device ? gradient.scalars : gradient.host());
-              },
-              tensors...);
-        },
-        Derived::state_tensors(state));
-  }
+                     GroupGradient& gradient, Batch& fused);
 
  private:
   // Clipping and maximize, per group: the value-clip limit and the factor
   // that norm clipping and the sign of maximize fold into one multiply.
   // `dropped`: the gradients skip_nonfinite dropped (in last_grad_norm(), not in clipping).
   std::vector<GroupGradient> gradient_scalars(const std::vector<std::vector<torch::Tensor>>& grads,
-                                              const std::vector<torch::Tensor>& dropped) {
-    const NormInputs in = norm_inputs(param_groups_, grads);
-    // The clipping coefficient of a max_norm, once the global norm is known:
-    // on the host, or (device_norm) as a tensor on the GPU.
-    std::function<double(double)> coefficient;
-    torch::Tensor device_norm;
-    last_grad_norm_ = c10::nullopt;
-    last_grad_norm_on_device_ = torch::Tensor();
-    if (in.clip_norm && !norm_source_ && dropped.empty() && in.all_fused && on_one_cuda_device(in.values)) {
-      // Every gradient goes to the fused CUDA driver: the norms stay on the
-      // GPU, computed as torch::nn::utils::clip_grad_norm_ computes them.
-      const GradNormTensors norms = grad_norm_tensors(in.values, in.clip_values);
-      device_norm = norms.clipped;
-      last_grad_norm_on_device_ = norms.unclipped;
-    } else if (in.clip_norm) {
-      // Value clipping comes first, so norm clipping sees clamped gradients.
-      // From the source, or over all gradients here: in one fused pass in
-      // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
-      const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(in.values, in.clip_values, in.all_fused);
-      last_grad_norm_ = norm_with(norms.unclipped, dropped);
-      coefficient = [norms](double max_norm) {
-        return norms.clipped_tensor.defined() ? clip_coefficient(max_norm, norms.clipped_tensor)
-                                              : clip_coefficient(max_norm, norms.clipped);
-      };
-    }
-    std::vector<GroupGradient> result;
-    for (const auto gi : c10::irange(param_groups_.size())) {
-      const Options& o = options_at(gi);
-      GroupGradient s;
-      s.scalars.clip_value = o.clip_grad_value();
-      if (o.clip_grad_norm() > 0 && device_norm.defined()) {
-        s.coefficient = clip_coefficient_on_device(o.clip_grad_norm(), device_norm);
-      } else if (o.clip_grad_norm() > 0) {
-        s.scalars.scale = coefficient(o.clip_grad_norm());
-      }
-      if (o.maximize()) s.scalars.scale = -s.scalars.scale;
-      result.push_back(std::move(s));
-    }
-    return result;
-  }
+                                              const std::vector<torch::Tensor>& dropped);
 
   // Whether every gradient is one the fused CUDA driver takes, all on one
   // device: then (every group fused) the clipping norm stays on the GPU.
-  static bool on_one_cuda_device(const std::vector<torch::Tensor>& grads) {
-    if (grads.empty()) return false;
-    for (const auto& g : grads) {
-      if (!kernels::cuda_fused_eligible(g, g, {}) || g.device() != grads.front().device()) return false;
-    }
-    return true;
-  }
+  static bool on_one_cuda_device(const std::vector<torch::Tensor>& grads);
 
   ParamList unique_params_;  // the parameters a step last found each listed once (check_params)
   GradNormSource norm_source_;
