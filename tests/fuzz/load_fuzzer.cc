@@ -1,5 +1,5 @@
 // libFuzzer target: checkpoints that are damaged, hostile or of another
-// optimizer, loaded into each adaptive optimizer under ASan.
+// optimizer, loaded into every adaptive optimizer under ASan.
 //
 // Each input is a recipe: FuzzedDataProvider either takes a real checkpoint
 // (tests/data/checkpoints: both LibTorch versions, adaptive's and the
@@ -24,6 +24,7 @@
 //     and save() works.
 
 #include "optim/optim.h"
+#include "tests/registry/registry.h"
 
 #include <fuzzer/FuzzedDataProvider.h>
 #include <torch/torch.h>
@@ -48,13 +49,15 @@ std::vector<torch::Tensor> make_params() {
           torch::linspace(0.5, 2, 5, opts).requires_grad_(true)};
 }
 
-std::unique_ptr<torch::optim::Optimizer> make(int which, const std::vector<torch::Tensor>& params) {
-  switch (which) {
-    case 0: return std::make_unique<adaptive::Adam>(params, adaptive::AdamOptions(0.05).amsgrad(true));
-    case 1:
-      return std::make_unique<adaptive::RMSprop>(params, adaptive::RMSpropOptions(0.05).centered(true).momentum(0.5));
-    default: return std::make_unique<adaptive::Adagrad>(params, adaptive::AdagradOptions(0.05).lr_decay(0.1));
-  }
+// Every optimizer of optim/optimizers.h, with the options that give it the
+// most state (its test entry's stateful()).
+std::vector<std::unique_ptr<torch::optim::Optimizer>> make_all(const std::vector<torch::Tensor>& params) {
+  std::vector<std::unique_ptr<torch::optim::Optimizer>> all;
+  adaptive_test::for_each_optimizer([&](auto registered) {
+    using R = decltype(registered);
+    all.push_back(std::make_unique<typename R::Optimizer>(params, R::Info::stateful(typename R::Options(0.05))));
+  });
+  return all;
 }
 
 std::string saved(const torch::optim::Optimizer& opt) {
@@ -70,12 +73,30 @@ std::string saved(const torch::optim::Optimizer& opt) {
 
 // ---- recipes -------------------------------------------------------------
 
-const char* const kOptionNames[] = {"lr", "betas", "eps", "weight_decay", "amsgrad", "alpha", "momentum", "centered",
-                                    "lr_decay", "initial_accumulator_value", "bias_correction",
-                                    "decoupled_weight_decay", "clip_grad_norm", "clip_grad_value", "maximize",
-                                    "fused", "skip_nonfinite", "nesterov"};
-const char* const kStateNames[] = {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg",
-                                   "momentum_buffer", "grad_avg", "sum", "acc_delta"};
+// Every option and state name of every optimizer (their fields() lists):
+// drawn archives use the names loads read.
+struct Names {
+  std::vector<std::string> options, states;
+};
+const Names& names() {
+  static const Names all = [] {
+    Names n;
+    const auto add = [](std::vector<std::string>& to, const char* name) {
+      if (std::find(to.begin(), to.end(), name) == to.end()) to.emplace_back(name);
+    };
+    adaptive_test::for_each_optimizer([&](auto registered) {
+      using R = decltype(registered);
+      adaptive::detail::for_each_field<typename R::Options>([&](const auto& f) { add(n.options, f.name); });
+      adaptive::detail::for_each_field<typename R::Optimizer::State>([&](const auto& f) { add(n.states, f.name); });
+    });
+    return n;
+  }();
+  return all;
+}
+
+const std::string& pick_name(FuzzedDataProvider& in, const std::vector<std::string>& from) {
+  return from[in.ConsumeIntegralInRange<size_t>(0, from.size() - 1)];
+}
 
 double pick_double(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange(0, 7)) {
@@ -191,7 +212,7 @@ std::string recipe_archive(FuzzedDataProvider& in, const std::vector<torch::Tens
         OutputArchive entry(archive.compilation_unit());
         const int fields = in.ConsumeIntegralInRange(0, 5);
         for (int f = 0; f < fields; ++f) {
-          const std::string name = in.PickValueInArray(kStateNames);
+          const std::string& name = pick_name(in, names().states);
           write_value(entry, name, name == "step" && in.ConsumeBool() ? c10::IValue(in.ConsumeIntegral<int64_t>())
                                                                       : pick_value(in));
         }
@@ -199,7 +220,7 @@ std::string recipe_archive(FuzzedDataProvider& in, const std::vector<torch::Tens
       }
     }
     const int option_count = in.ConsumeIntegralInRange(0, 10);
-    for (int o = 0; o < option_count; ++o) write_value(options, in.PickValueInArray(kOptionNames), pick_value(in));
+    for (int o = 0; o < option_count; ++o) write_value(options, pick_name(in, names().options), pick_value(in));
     if (in.ConsumeIntegralInRange(0, 15) < 15) group.write("options", options);
     all_groups.write("param_groups/" + std::to_string(gi), group);
   }
@@ -236,21 +257,37 @@ const bool kRaw = std::getenv("ADAPTIVE_FUZZ_RAW") != nullptr;
 // count that is negative or cannot advance, or a state past its first step
 // without the moments every step makes (a restart from zero under a late
 // step's bias corrections).
-void check_accepted_state(const torch::optim::Optimizer& opt) {
-  for (const auto& entry : opt.state()) {
-    int64_t step = 0;
-    bool complete = true;
-    if (const auto* s = dynamic_cast<const adaptive::AdamParamState*>(entry.second.get())) {
-      step = s->step(), complete = s->exp_avg().defined() && s->exp_avg_sq().defined();
-    } else if (const auto* s = dynamic_cast<const adaptive::RMSpropParamState*>(entry.second.get())) {
-      step = s->step(), complete = s->square_avg().defined();
-    } else if (const auto* s = dynamic_cast<const adaptive::AdagradParamState*>(entry.second.get())) {
-      step = s->step(), complete = s->sum().defined();
+void check_accepted_state(torch::optim::Optimizer& opt) {
+  for (auto& group : opt.param_groups()) {
+    for (const auto& param : group.params()) {
+      const auto found = opt.state().find(adaptive::state_key(param));
+      if (found == opt.state().end()) continue;
+      adaptive_test::for_each_optimizer([&](auto registered) {
+        using Opt = typename decltype(registered)::Optimizer;
+        const auto* state = dynamic_cast<const typename Opt::State*>(found->second.get());
+        const auto* options = dynamic_cast<const typename Opt::Options*>(&group.options());
+        if (state == nullptr || options == nullptr) return;
+        int64_t step = 1;  // a state without a count (SGD's) is checked as past its first step
+        if constexpr (requires { state->step(); }) step = state->step();
+        if (step < 0 || step == std::numeric_limits<int64_t>::max()) {
+          finding("a load accepted a step count that is negative or cannot advance");
+        }
+        // Complete: every state tensor its options make at the first step is there.
+        typename Opt::State made = *state;
+        Opt::init_state(made, param, *options);
+        bool complete = true;
+        std::apply(
+            [&](const auto&... loaded) {
+              std::apply(
+                  [&](const auto&... needed) {
+                    ((complete = complete && (loaded.defined() || !needed.defined())), ...);
+                  },
+                  Opt::state_tensors(made));
+            },
+            Opt::state_tensors(*state));
+        if (step > 0 && !complete) finding("a load accepted a state past its first step without its moments");
+      });
     }
-    if (step < 0 || step == std::numeric_limits<int64_t>::max()) {
-      finding("a load accepted a step count that is negative or cannot advance");
-    }
-    if (step > 0 && !complete) finding("a load accepted a state past its first step without its moments");
   }
 }
 
@@ -280,9 +317,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return 0;  // a recipe the harness cannot write (e.g. 1e308 into an int64 tensor): not a test
     }
   }
-  for (int which = 0; which < 3; ++which) {
-    auto opt = make(which, params);
-    for (auto& p : params) p.mutable_grad() = torch::sin(p.detach() * 3 + which);
+  auto all = make_all(params);
+  for (size_t which = 0; which < all.size(); ++which) {
+    auto& opt = all[which];
+    for (auto& p : params) p.mutable_grad() = torch::sin(p.detach() * 3 + static_cast<double>(which));
     opt->step();  // state to keep (or lose)
     const std::string before = saved(*opt);
     bool loaded = false;
