@@ -6,7 +6,7 @@
 // optim/optimizers.h, and an optimizer written outside the library
 // (tests/hook_contract_test.cc). Every other file that uses an optimizer
 // links those instances instead of compiling the shell again: with eleven
-// optimizers that was 22 s of each test's compile (2026-12-06, GCC 12, -O2).
+// optimizers that was about 22 s of each test's compile (docs/architecture.md).
 
 #include "optim/core/optimizer_base.h"
 #include "optim/kernels/dispatch.h"
