@@ -5,3 +5,4 @@
 // one optimizer's header.
 
 #include "optim/optimizers.h"
+#include "optim/sparse_adam.h"

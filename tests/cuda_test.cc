@@ -467,5 +467,39 @@ class ReportWorst : public ::testing::Environment {
 };
 const auto* const kReport = ::testing::AddGlobalTestEnvironment(new ReportWorst);
 
+// SparseAdam (not in the registry: it takes only sparse gradients) on the
+// GPU: the fused CUDA driver on the gathered entries against the reference
+// driver there (0, as above), and against the CPU in float64 (1e-12, as
+// above), with uncoalesced gradients of 1 and 2 sparse dimensions.
+TEST(CudaSparseAdam, FusedEqualsReferenceOnTheEntriesHeld) {
+  REQUIRE_GPU();
+  for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    for (const int64_t sparse_dim : {1, 2}) {
+      torch::manual_seed(sparse_dim);
+      const auto init = torch::randn({3000, 16}, dtype);
+      const auto cuda = torch::TensorOptions().device(torch::kCUDA).dtype(dtype);
+      auto fused_p = init.to(cuda), reference_p = init.to(cuda), cpu_p = init.clone();
+      const auto options = adaptive::SparseAdamOptions(0.01).betas(std::make_tuple(0.8, 0.99)).maximize(true);
+      adaptive::SparseAdam fused({fused_p}, options), reference({reference_p}, adaptive::SparseAdamOptions(options).fused(false)),
+          cpu({cpu_p}, options);
+      for (int step = 0; step < 20; ++step) {
+        const auto rows = torch::randint(0, 3000, {1, 700}, torch::kLong);  // repeats: uncoalesced
+        const auto g = sparse_dim == 1
+                           ? torch::sparse_coo_tensor(rows, torch::randn({700, 16}, dtype), {3000, 16})
+                           : torch::sparse_coo_tensor(torch::cat({rows, torch::randint(0, 16, {1, 700}, torch::kLong)}),
+                                                      torch::randn({700}, dtype), {3000, 16});
+        fused_p.mutable_grad() = g.to(torch::kCUDA);
+        reference_p.mutable_grad() = g.to(torch::kCUDA);
+        cpu_p.mutable_grad() = g;
+        fused.step(), reference.step(), cpu.step();
+      }
+      EXPECT_TRUE(torch::equal(fused_p, reference_p)) << dtype << ", " << sparse_dim << " sparse dims";
+      if (dtype == torch::kFloat64) {
+        EXPECT_LE(relative(fused_p.cpu(), cpu_p), 1e-12) << sparse_dim << " sparse dims";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace adaptive_test

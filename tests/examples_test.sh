@@ -76,6 +76,11 @@ for opt in $(optimizers); do
     '$BIN/regression' --optimizer $opt --impl both --steps 300 --clip-grad-norm 5 --summary '$TMP/regn_$opt.json' &&
     $(declare -f json); PY=$PY json '$TMP/regn_$opt.json' 'd[\"max_param_diff\"] < 1e-3 * max(abs(d[\"w\"]), abs(d[\"b\"]))'"
 done
+# ---- embedding: SparseAdam on a sparse Embedding (and Adam on its head) converges
+check embedding_sparse_adam_converges bash -c "
+  '$BIN/embedding' --summary '$TMP/emb.json' &&
+  $(declare -f json); PY=$PY json '$TMP/emb.json' 'd[\"optimizer\"] == \"sparse_adam\" and d[\"start_loss\"] > 0.1 and d[\"final_loss\"] < 1e-3'"
+
 check regression_noisy_data bash -c "
   '$BIN/regression' --data noisy --optimizer adam --summary '$TMP/noisy.json' &&
   $(declare -f json); PY=$PY json '$TMP/noisy.json' 'abs(d[\"w\"] - 3) < 0.3 and abs(d[\"b\"] - 2.25) < 0.2'"

@@ -27,6 +27,7 @@ import inspect
 import json
 import os
 import sys
+import warnings
 
 import torch
 
@@ -148,6 +149,39 @@ CASES += [
      [dict(lr=1e-2, t0=10), dict(lr=5e-3, lambd=0.01, alpha=0.9, t0=100)], {}),
 ]
 
+# SparseAdam takes only sparse gradients: its cases give it the MLP's
+# gradients as sparse ones that hold some rows only (sparse_rows()), so that
+# untouched rows keep their values and moments while the step count runs on.
+# Both torch.optim versions have it (1.13's steps a gradient without entries
+# through empty sparse adds, 2.13's skips it: the same numbers).
+CASES += [
+    ("sparse_adam_default", "SparseAdam", torch.optim.SparseAdam, "one", [dict(lr=5e-3)], {}),
+    ("sparse_adam_betas_eps", "SparseAdam", torch.optim.SparseAdam, "one",
+     [dict(lr=2e-3, betas=(0.8, 0.95), eps=1e-4)], {}),
+    ("sparse_adam_maximize", "SparseAdam", torch.optim.SparseAdam, "one", [dict(lr=1e-3, maximize=True)], {}),
+    ("sparse_adam_two_groups", "SparseAdam", torch.optim.SparseAdam, "two",
+     [dict(lr=5e-3), dict(lr=2e-3, betas=(0.5, 0.99), eps=1e-6)], {}),
+]
+SPARSE_GRADIENTS = {"SparseAdam"}
+# The gradients sparse_rows() makes are valid by construction (sorted, unique rows).
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+
+
+def sparse_rows(t, step):
+    """The rows t's sparse gradient will hold at `step`: those r with
+    (r + step) % 3 != 0, all of a tensor of one row (1.13's SparseAdam fails
+    on a gradient without entries). tests/python_golden_test.cc picks the
+    same. Most rows move on most steps, and every row of a matrix misses
+    some. The rows it drops are zeroed in the dense gradient now, so that
+    clipping by hand sees what adaptive's clipping inside step() sees: the
+    values the sparse gradient holds."""
+    kept = lambda r: t.grad.shape[0] == 1 or (r + step) % 3 != 0
+    rows = [r for r in range(t.grad.shape[0]) if kept(r)]
+    dropped = [r for r in range(t.grad.shape[0]) if not kept(r)]
+    t.grad[dropped] = 0
+    return torch.tensor(rows, dtype=torch.long)
+
+
 # Optimizers whose state keeps scalars in a tensor of the default dtype
 # (NAdam's mu_product, ASGD's eta and mu; float32 unless changed): their references are made with
 # float64 as the default dtype, so that every number in them is float64, as
@@ -178,6 +212,8 @@ CLIP_CASES = [
     ("rprop_clip_value", "Rprop", torch.optim.Rprop, "one", [dict(lr=1e-3)], {}, 0.0, 0.01),
     ("asgd_clip_norm", "ASGD", torch.optim.ASGD, "two", [dict(lr=1e-2, t0=20), dict(lr=1e-2)], {}, 0.05, 0.0),
     ("adamax_clip_norm", "Adamax", torch.optim.Adamax, "two", [dict(lr=2e-3), dict(lr=2e-3)], {}, 0.05, 0.0),
+    ("sparse_adam_clip_value_norm", "SparseAdam", torch.optim.SparseAdam, "two", [dict(lr=5e-3), dict(lr=5e-3)], {},
+     0.05, 0.02),
 ]
 
 
@@ -189,18 +225,24 @@ def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, v
     param_groups = [dict(params=g, **opts) for g, opts in zip(groups, group_options)]
     # Constructor defaults = the first group's options, as the C++ test builds it.
     flags = {"single": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}[variant]
+    sparse = cls.__name__ in SPARSE_GRADIENTS
+    if sparse:  # one path only
+        flags = {}
     opt = cls(param_groups, **flags, **group_options[0])
     snapshots = {}
     for step in range(1, STEPS + 1):
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=True)  # (1.13's default zeroes, and a sparse gradient would take dense ones)
         mlp_loss(w, x, y).backward()
         if perturb:
             for t in w:
                 t.grad.mul_(1.0 + perturb)
+        rows = [sparse_rows(t, step) for t in w] if sparse else []
         if clip_value > 0:
             torch.nn.utils.clip_grad_value_(w, clip_value)
         if clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(w, clip_norm)
+        for t, r in zip(w, rows):
+            t.grad = torch.sparse_coo_tensor(r.unsqueeze(0), t.grad[r], t.grad.shape)
         opt.step()
         if step in SNAPSHOTS:
             snapshots[str(step)] = [t.detach().reshape(-1).tolist() for t in w]
@@ -273,6 +315,7 @@ def main():
             ill_conditioned.append(f"{name} ({moved:.1e})")
         doc["cases"].append({
             "name": name, "optimizer": optimizer, "layout": layout,
+            "gradients": "sparse_rows" if optimizer in SPARSE_GRADIENTS else "dense",
             "groups": [dict(option_json(o), **extra, clip_grad_norm=clip_norm, clip_grad_value=clip_value)
                        for o in group_options],
             "snapshots": snapshots,

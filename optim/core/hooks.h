@@ -26,6 +26,12 @@
 //   kSparseGradients  static void check_sparse(const Options&, const std::string& where)
 //                     and Rule::apply_sparse: the optimizer takes sparse gradients
 //                     (default: a clear error; Adagrad takes them)
+//   kSparseOnly       no function: the optimizer takes only sparse gradients
+//                     (a dense one is a clear error) and its Rule updates
+//                     exactly the entries each one holds; the shell gathers
+//                     those entries of the parameter and its state, runs the
+//                     Rule on them on any driver and writes them back
+//                     (core/sparse_entries.h; SparseAdam)
 
 #include <torch/types.h>
 
@@ -44,6 +50,7 @@ enum Optional : unsigned {
   kKeepsState = 1u << 0,       ///< static bool keeps_state(const Options&)
   kBeginStep = 1u << 1,        ///< static int64_t begin_step(State&, const torch::Tensor&, const Options&)
   kSparseGradients = 1u << 2,  ///< static void check_sparse(const Options&, const std::string&), Rule::apply_sparse
+  kSparseOnly = 1u << 3,       ///< only sparse gradients; the Rule runs on the entries they hold
 };
 
 namespace detail {
@@ -173,7 +180,7 @@ constexpr bool check_contract() {
                     detail::HasScalars<D, float, GradientScalarsDouble>::value,
                 "adaptive optimizer contract: define template <class S> static Rule::Scalars<S> scalars(const "
                 "Options&, const State&, GradientScalars<double>)");
-  static_assert((listed<D> & ~unsigned{kKeepsState | kBeginStep | kSparseGradients}) == 0,
+  static_assert((listed<D> & ~unsigned{kKeepsState | kBeginStep | kSparseGradients | kSparseOnly}) == 0,
                 "adaptive optimizer contract: kOptionalHooks lists a flag that is no optional hook (hooks.h)");
 
   static_assert(!lists<D>(kKeepsState) || detail::HasKeepsState<D>::value,
@@ -196,13 +203,22 @@ constexpr bool check_contract() {
   static_assert(lists<D>(kSparseGradients) || !detail::NamesCheckSparse<D>::value,
                 "adaptive optimizer contract: check_sparse is defined but not listed in kOptionalHooks "
                 "(add hooks::kSparseGradients), so the shell would not call it");
+  static_assert(!(lists<D>(kSparseOnly) && lists<D>(kSparseGradients)),
+                "adaptive optimizer contract: kOptionalHooks lists both hooks::kSparseOnly (the shell runs the Rule "
+                "on a sparse gradient's entries) and hooks::kSparseGradients (Rule::apply_sparse does): list one");
   return true;
 }
 
-/// Whether `D` takes sparse gradients (hooks::kSparseGradients).
+/// Whether `D` takes sparse gradients (hooks::kSparseGradients or hooks::kSparseOnly).
 template <class D>
 constexpr bool takes_sparse_gradients() {
-  return lists<D>(kSparseGradients);
+  return lists<D>(kSparseGradients) || lists<D>(kSparseOnly);
+}
+
+/// Whether `D` takes only sparse gradients (hooks::kSparseOnly).
+template <class D>
+constexpr bool takes_only_sparse_gradients() {
+  return lists<D>(kSparseOnly);
 }
 
 /// keeps_state of `D` where it lists it; else every parameter keeps state.

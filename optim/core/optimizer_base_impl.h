@@ -9,6 +9,7 @@
 // optimizers that was about 22 s of each test's compile (docs/architecture.md).
 
 #include "optim/core/optimizer_base.h"
+#include "optim/core/sparse_entries.h"
 #include "optim/kernels/dispatch.h"
 
 namespace adaptive {
@@ -156,7 +157,18 @@ void OptimizerBase<Derived, OptionsT, StateT>::update(const torch::Tensor& param
                                                       State& state, const Options& options, GroupGradient& gradient,
                                                       Batch& fused) {
   const std::pair<const void*, int64_t> key = detail::begin_step<Derived>(state, param, options);
-  if constexpr (hooks::takes_sparse_gradients<Derived>()) {
+  const auto make_scalars = [&](auto e, bool on_device) {
+    return Derived::template scalars<decltype(e)>(options, state, on_device ? gradient.scalars : gradient.host());
+  };
+  if constexpr (hooks::takes_only_sparse_gradients<Derived>()) {
+    std::apply(
+        [&](const auto&... tensors) {
+          detail::step_sparse_entries<typename Derived::Rule>(options.fused(), param, grad, key, gradient.coefficient,
+                                                              make_scalars, tensors...);
+        },
+        Derived::state_tensors(state));
+    return;
+  } else if constexpr (hooks::lists<Derived>(hooks::kSparseGradients)) {
     if (grad.is_sparse()) {  // coalesced by checked_gradients; tensor ops only
       const auto scalars = Derived::template scalars<double>(options, state, gradient.host());
       std::apply([&](const auto&... tensors) { Derived::Rule::apply_sparse(scalars, param, grad, tensors...); },
@@ -166,13 +178,8 @@ void OptimizerBase<Derived, OptionsT, StateT>::update(const torch::Tensor& param
   }
   std::apply(
       [&](const auto&... tensors) {
-        kernels::run_step<typename Derived::Rule>(
-            options.fused(), param, grad, fused, key, gradient.coefficient,
-            [&](auto e, bool on_device) {
-              return Derived::template scalars<decltype(e)>(options, state,
-                                                            on_device ? gradient.scalars : gradient.host());
-            },
-            tensors...);
+        kernels::run_step<typename Derived::Rule>(options.fused(), param, grad, fused, key, gradient.coefficient,
+                                                  make_scalars, tensors...);
       },
       Derived::state_tensors(state));
 }

@@ -200,6 +200,8 @@ struct StepChecks {
     TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
     TORCH_CHECK(p.is_floating_point(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
                 p.scalar_type(), "; only floating-point parameters can be optimized");
+    TORCH_CHECK(p.layout() == torch::kStrided, Derived::kName, ": parameter ", pi, " of group ", gi, " has layout ",
+                p.layout(), "; only dense (strided) parameters can be optimized");
     TORCH_CHECK(at::has_internal_overlap(p) != at::MemOverlap::Yes, Derived::kName, ": parameter ", pi, " of group ",
                 gi, " has memory that overlaps itself (strides ", p.strides(),
                 ", e.g. an expanded tensor): an in-place update would write some of its elements through several "
@@ -255,6 +257,10 @@ struct StepChecks {
                              c10::optional<std::pair<at::ScalarType, at::DeviceType>>& supported) {
     TORCH_CHECK(!g.is_sparse() || hooks::takes_sparse_gradients<Derived>(), Derived::kName,
                 " does not support sparse gradients (parameter ", pi, " of group ", gi, ")");
+    TORCH_CHECK(g.is_sparse() || !hooks::takes_only_sparse_gradients<Derived>(), Derived::kName,
+                " does not support dense gradients (parameter ", pi, " of group ", gi,
+                " has one): it is for sparse ones, such as torch::nn::Embedding's with sparse(true); "
+                "optimize dense parameters with adaptive::Adam (a second optimizer or group)");
     TORCH_CHECK(g.sizes() == p.sizes(), Derived::kName, ": gradient of parameter ", pi, " of group ", gi,
                 " has shape ", g.sizes(), " but the parameter has shape ", p.sizes());
     TORCH_CHECK(g.scalar_type() == p.scalar_type() && g.device() == p.device(), Derived::kName,
@@ -289,8 +295,10 @@ struct StepChecks {
         if (states != nullptr) check_state(*states, p, options_of(groups, gi), gi, pi);
         if constexpr (hooks::takes_sparse_gradients<Derived>()) {
           if (g.is_sparse()) {
-            Derived::check_sparse(options_of(groups, gi),
-                                  "parameter " + std::to_string(pi) + " of group " + std::to_string(gi));
+            if constexpr (hooks::lists<Derived>(hooks::kSparseGradients)) {
+              Derived::check_sparse(options_of(groups, gi),
+                                    "parameter " + std::to_string(pi) + " of group " + std::to_string(gi));
+            }
             grads[gi].back() = g.coalesce();  // the update reads each entry once
           }
         }

@@ -15,6 +15,11 @@ inline void check_non_negative(const char* optimizer, const char* option, double
               " (expected a finite number >= 0)");
 }
 
+inline void check_positive(const char* optimizer, const char* option, double value) {
+  TORCH_CHECK(std::isfinite(value) && value > 0, optimizer, ": invalid ", option, " = ", value,
+              " (expected a finite number > 0)");
+}
+
 // value in [0, 1) when upper_inclusive is false, [0, 1] otherwise.
 inline void check_unit_interval(const char* optimizer, const char* option, double value, bool upper_inclusive) {
   const bool ok = value >= 0 && (upper_inclusive ? value <= 1 : value < 1);

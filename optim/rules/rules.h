@@ -16,6 +16,7 @@
 #include "optim/rules/rmsprop.h"
 #include "optim/rules/rprop.h"
 #include "optim/rules/sgd.h"
+#include "optim/rules/sparse_adam.h"
 
 #include <tuple>
 
@@ -30,7 +31,8 @@
   X(AdadeltaRule)         \
   X(AdamaxRule)           \
   X(ASGDRule)             \
-  X(RpropRule)
+  X(RpropRule)            \
+  X(SparseAdamRule)
 
 namespace adaptive {
 namespace detail {

@@ -30,6 +30,11 @@
 // it), but it moves the same bytes in the same conditions: what adaptive
 // takes beyond it on many small tensors is the step's own per-tensor work.
 //
+// SparseAdam's row steps a table of 64-wide rows (the row's one tensor) whose
+// sparse gradient holds every 100th row: its floor is the bytes of the rows
+// held; its built-in column is its own reference driver on those rows. The
+// gathering and writing back of the rows is part of its step, not of the floor.
+//
 // The "kernel only" side (default options) runs adaptive's fused kernels over
 // its own copy of the row's tensors with the jobs made once (kernel_only.h):
 // adaptive's step without the per-tensor work of step(), in the same
@@ -86,7 +91,24 @@ struct Config {
   // The "kernel only" side's step over a stepped adaptive optimizer
   // (kernel_only.h); empty: no such side.
   std::function<AtenStep(const torch::optim::Optimizer&)> kernel_only;
+  // Sparse gradients (SparseAdam): the parameter as a table of kRowWidth-wide
+  // rows, its gradient holding every kSparseStride-th row (one tensor only).
+  bool sparse_rows = false;
+  // The share of the elements a step touches: what the floor and the add in turn move.
+  double held() const { return sparse_rows ? 1.0 / kSparseStride : 1.0; }
+  static constexpr int64_t kRowWidth = 64, kSparseStride = 100;
 };
+
+// The row's parameter as a table (Config::sparse_rows), with a sparse
+// gradient holding every kSparseStride-th row of its dense one.
+void make_sparse_rows(std::vector<torch::Tensor>& params) {
+  for (auto& p : params) {
+    const torch::Tensor dense = p.grad().view({-1, Config::kRowWidth});
+    const torch::Tensor rows = torch::arange(0, dense.size(0), Config::kSparseStride, torch::kLong);
+    p = p.detach().view({-1, Config::kRowWidth}).requires_grad_(true);
+    p.mutable_grad() = torch::sparse_coo_tensor(rows.unsqueeze(0), dense.index_select(0, rows), dense.sizes());
+  }
+}
 
 #if ADAPTIVE_TORCH_AT_LEAST(2, 4)
 
@@ -178,6 +200,12 @@ std::vector<Config> configs() {
 #define ADAPTIVE_DEFAULT_ROW(Class, ...) c.push_back(default_config<adaptive::Class>());
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULT_ROW)
 #undef ADAPTIVE_DEFAULT_ROW
+  // SparseAdam: read p g m v, write p m v = 28 bytes per element held.
+  Config sparse = default_config<adaptive::SparseAdam>();
+  sparse.options = "1% of 64-wide rows; built-in column: reference driver";
+  sparse.sparse_rows = true;
+  sparse.kernel_only = nullptr;
+  c.push_back(sparse);
   // Options that change the traffic or the work. Adam: read p g m v, write p m v
   // = 28 bytes; amsgrad + v_max read and write; clipping reads g once more.
   add("Adam", "amsgrad", 36, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3).amsgrad(true)); },
@@ -281,12 +309,13 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
     if (impl == Impl::kKernelOnly && !c.kernel_only) continue;
     Side side{impl};
     if (impl == Impl::kAddInTurn) {
-      side.aten_step = floor_add(static_cast<int64_t>(c.bytes_per_element) * s.tensors * s.numel);
+      side.aten_step = floor_add(static_cast<int64_t>(c.bytes_per_element * c.held() * s.tensors * s.numel));
       sides.push_back(std::move(side));
       continue;
     }
     torch::manual_seed(0);
     side.params = adaptive_benchmark::make_params(s.tensors, s.numel, c.storage);
+    if (c.sparse_rows) make_sparse_rows(side.params);
     if (impl == Impl::kAtenFused) {
       side.aten_step = c.aten(side.params);
     } else {
@@ -416,6 +445,7 @@ int main(int argc, char** argv) {
         ->MinTime(0.2)
         ->Repetitions(repetitions);
     for (const auto& s : shapes) {
+      if (c.sparse_rows && s.tensors != 1) continue;  // a table is one tensor
       const std::string name = c.optimizer + "/" + c.options + "/" + s.name;
       benchmark::RegisterBenchmark(name.c_str(), [c, s](benchmark::State& st) { row_benchmark(st, c, s); })
           ->Unit(benchmark::kMillisecond)
@@ -455,7 +485,7 @@ int main(int argc, char** argv) {
       const double f = collector.seconds[base + "/aten_fused"], t = collector.seconds[base + "/add_in_turn"];
       const double k = collector.seconds[base + "/kernel_only"];
       if (a == 0 || b == 0) continue;  // filtered out
-      const double floor = static_cast<double>(c.bytes_per_element) * s.tensors * s.numel / bandwidth;
+      const double floor = c.bytes_per_element * c.held() * s.tensors * s.numel / bandwidth;
       std::printf("| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %.2f | %s | %.2f | %.2f | %s | %s | %s |\n",
                   c.optimizer.c_str(), c.options.c_str(), s.name.c_str(), cell(b * 1e3, "%.2f").c_str(),
                   cell(f * 1e3, "%.2f").c_str(), a * 1e3, floor * 1e3, cell(b / a, "%.2fx").c_str(),
