@@ -46,7 +46,7 @@ void Adagrad::check_sparse(const AdagradOptions& o, const std::string& where) {
 // later, its own options (the built-ins have no state for those and fail).
 void Adagrad::init_state(AdagradParamState& state, const torch::Tensor& param, const AdagradOptions& options) {
   if (!state.sum().defined()) {
-    state.sum(torch::full_like(param, options.initial_accumulator_value(), torch::MemoryFormat::Preserve));
+    state.sum(detail::filled_like(param, options.initial_accumulator_value()));
   }
 }
 

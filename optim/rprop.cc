@@ -22,7 +22,7 @@ void Rprop::validate(const RpropOptions& o) {
 
 void Rprop::init_state(RpropParamState& state, const torch::Tensor& param, const RpropOptions& o) {
   if (!state.prev().defined()) state.prev(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-  if (!state.step_size().defined()) state.step_size(torch::full_like(param, o.lr(), torch::MemoryFormat::Preserve));
+  if (!state.step_size().defined()) state.step_size(detail::filled_like(param, o.lr()));
 }
 
 template <class S>

@@ -75,8 +75,9 @@ class SparseAdam : public OptimizerBase<SparseAdam, SparseAdamOptions, SparseAda
   using Builtin = void;
   /// (none)
   using BuiltinOptions = void;
-  /// Only sparse gradients; the shell runs the Rule on the entries they hold.
-  static constexpr unsigned kOptionalHooks = hooks::kSparseOnly;
+  /// Only sparse gradients (the shell runs the Rule on the entries they
+  /// hold); no complex parameters (as torch.optim.SparseAdam).
+  static constexpr unsigned kOptionalHooks = hooks::kSparseOnly | hooks::kRealOnly;
 
   /// From param groups (those without options use the defaults) or one list
   /// of parameters: OptimizerBase's constructors.

@@ -1,8 +1,9 @@
 // The fused CUDA driver on a GPU (optim/kernels/fused_cuda.cu): against the
 // reference driver on CUDA (randomized, every optimizer, every dtype), against
-// the CPU, with clipping, skipping, checkpoints and mixed-device groups, and
-// without waiting for the GPU. Without a GPU every case but the first two skips;
-// builtin parity on CUDA is parity_builtin_test's CUDA grid.
+// the CPU, with clipping, skipping, checkpoints and mixed-device groups,
+// SparseAdam's entries and complex parameters, and without waiting for the
+// GPU. Without a GPU every case but the first two skips; builtin parity on
+// CUDA is parity_builtin_test's CUDA grid.
 //
 // Tolerances, and why:
 // - float32/float64 against the reference driver on CUDA: 0. The kernel
@@ -499,6 +500,31 @@ TEST(CudaSparseAdam, FusedEqualsReferenceOnTheEntriesHeld) {
       }
     }
   }
+}
+
+// Complex parameters on the GPU: every optimizer steps a complex CUDA
+// parameter bit for bit as its real view given as a real one (the fused CUDA
+// driver runs both: misuse_test holds the same on the CPU).
+TEST(CudaComplex, EveryOptimizerStepsTheRealView) {
+  REQUIRE_GPU();
+  int compared = 0;
+  for_each_optimizer([&](auto entry) {
+    using Opt = typename decltype(entry)::Optimizer;
+    const auto options = OptimizerInfo<Opt>::stateful(typename Opt::Options(1e-2));
+    torch::manual_seed(entry.kind);
+    const auto z = torch::randn({300, 7}, torch::TensorOptions().dtype(torch::kComplexFloat).device(torch::kCUDA));
+    const auto r = torch::view_as_real(z).clone();
+    Opt complex_opt({z}, options), real_opt({r}, options);
+    for (int step = 0; step < 4; ++step) {
+      const auto g = torch::randn_like(z);
+      z.mutable_grad() = g;
+      r.mutable_grad() = torch::view_as_real(g).clone();
+      complex_opt.step(), real_opt.step();
+    }
+    EXPECT_TRUE(torch::equal(torch::view_as_real(z), r)) << entry.name;
+    ++compared;
+  });
+  EXPECT_EQ(compared, kKinds);
 }
 
 }  // namespace

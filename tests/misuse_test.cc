@@ -6,6 +6,7 @@
 #include "optim/core/compat.h"
 #include "optim/core/dtype_support.h"
 #include "optim/optim.h"
+#include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
@@ -298,10 +299,62 @@ TEST(ClipGradValue, BeyondTheDtypesRangeClampsNothing) {
   }
 }
 
-// ---- complex parameters: refused (documented in docs/options.md) -----------------
-TEST(Parameters, ComplexParametersAreRefusedByName) {
-  auto z = torch::ones({2}, torch::kComplexFloat).requires_grad_();
-  EXPECT_ERROR_HAS(adaptive::Adam({z}), "parameter 0 of group 0 has dtype ComplexFloat");
+// ---- complex parameters (docs/options.md) -----------------
+// Every optimizer of the registry updates a complex parameter as torch.optim
+// does, through its real view (torch::view_as_real): bit for bit what it
+// does to that view given as a real parameter, with random options (clipping,
+// maximize and skip_nonfinite included), beside a real parameter in the same
+// group, in float32 and float64, and across a save and load (the state stays
+// complex, as torch.optim keeps it; a state that starts at a value v, as
+// Adagrad's sums and Rprop's step sizes, starts at v + v·i, as there). Their
+// numbers against torch.optim are python_golden_test's complex_* cases.
+TEST(Parameters, ComplexParametersStepAsTheirRealView) {
+  const auto identical = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return a.sizes() == b.sizes() && torch::allclose(a, b, 0.0, 0.0, /*equal_nan=*/true);
+  };
+  int compared = 0;
+  adaptive_test::for_each_optimizer([&](auto entry) {
+    for (int c = 0; c < 6; ++c) {
+      adaptive_test::RandomCase r(900 + 10 * entry.kind + c), twin = r;
+      const auto complex_type = c % 2 ? torch::kComplexDouble : torch::kComplexFloat;
+      const auto real_type = c % 2 ? torch::kFloat64 : torch::kFloat32;
+      torch::manual_seed(c);
+      const auto z = torch::randn({5, 3}, complex_type).requires_grad_();
+      const auto w = torch::randn({4}, real_type).requires_grad_();
+      const auto z_real = torch::view_as_real(z.detach()).clone().requires_grad_();
+      const auto w_twin = w.detach().clone().requires_grad_();
+      auto complex_opt = adaptive_test::random_optimizer(entry.kind, r, {{z, w}});
+      auto real_opt = adaptive_test::random_optimizer(entry.kind, twin, {{z_real, w_twin}});
+      const int steps = adaptive_test::steps_to_every_branch(entry.kind) + 1;
+      for (int step = 0; step < steps; ++step) {
+        const auto gz = torch::randn({5, 3}, complex_type), gw = torch::randn({4}, real_type);
+        z.mutable_grad() = gz, w.mutable_grad() = gw;
+        z_real.mutable_grad() = torch::view_as_real(gz).clone(), w_twin.mutable_grad() = gw.clone();
+        if (step == steps - 1) {  // the rest after a save and load into a fresh optimizer
+          std::stringstream file;
+          torch::save(*complex_opt, file);
+          adaptive_test::RandomCase fresh(1);
+          complex_opt = adaptive_test::random_optimizer(entry.kind, fresh, {{z, w}});
+          torch::load(*complex_opt, file);
+        }
+        complex_opt->step();
+        real_opt->step();
+      }
+      const std::string where = std::string(entry.name) + " case " + std::to_string(c);
+      ASSERT_TRUE(identical(torch::view_as_real(z.detach()), z_real.detach())) << where;
+      ASSERT_TRUE(identical(w, w_twin)) << where;
+      ++compared;
+    }
+  });
+  EXPECT_EQ(compared, 6 * adaptive_test::kKinds);
+}
+
+TEST(Parameters, ComplexParametersWithSparseGradientsAreRefusedByName) {
+  auto z = torch::ones({4, 2}, torch::kComplexDouble).requires_grad_();
+  adaptive::Adagrad opt({z});
+  z.mutable_grad() = torch::ones({4, 2}, torch::kComplexDouble).to_sparse();
+  EXPECT_ERROR_HAS(opt.step(), "parameter 0 of group 0 is complex and its gradient sparse");
+  EXPECT_TRUE(torch::equal(z, torch::ones({4, 2}, torch::kComplexDouble)));
 }
 
 }  // namespace

@@ -50,16 +50,24 @@ def make_problem():
     return x, y, init
 
 
-def stored_problem(path):
-    """The problem held by the golden file at `path`, or None where there is none."""
+def stored_problem(path, key="problem"):
+    """The problem held by the golden file at `path` under `key` (x, y, init),
+    or None where there is none."""
     try:
         with open(path) as f:
-            problem = json.load(f)["problem"]
+            problem = json.load(f)[key]
     except (OSError, ValueError, KeyError):
         return None
-    tensor = lambda values, shape: torch.tensor(values, dtype=torch.float64).reshape(shape)
-    return (tensor(problem["x"], problem["x_shape"]), tensor(problem["y"], problem["y_shape"]),
-            [tensor(v, s) for v, s in zip(problem["init"], problem["init_shapes"])])
+
+    def tensor(values, shape, is_complex):
+        t = torch.tensor(values, dtype=torch.float64)
+        return torch.view_as_complex(t.reshape(shape + [2])) if is_complex else t.reshape(shape)
+
+    n = len(problem["init"])
+    return (tensor(problem["x"], problem["x_shape"], problem.get("x_complex", False)),
+            tensor(problem["y"], problem["y_shape"], problem.get("y_complex", False)),
+            [tensor(v, s, c) for v, s, c in zip(problem["init"], problem["init_shapes"],
+                                                problem.get("init_complex", [False] * n))])
 
 
 def mlp_loss(w, x, y):
@@ -67,6 +75,46 @@ def mlp_loss(w, x, y):
     hidden = torch.tanh(torch.addmm(w[1], x, w[0].t()))
     out = torch.addmm(w[3], hidden, w[2].t())
     return 0.5 * (out - y).pow(2).mean()
+
+
+def make_complex_problem():
+    """The complex cases' problem: a complex linear layer (W, b) scaled by a
+    real vector s, fitted to a complex teacher: a group of complex and real
+    parameters, whose gradients are complex and real."""
+    g = torch.Generator().manual_seed(20261207)
+    randn = lambda *shape, scale=1.0: torch.randn(*shape, generator=g, dtype=torch.float64) * scale
+    cplx = lambda *shape, scale=1.0: torch.complex(randn(*shape, scale=scale), randn(*shape, scale=scale))
+    x = cplx(64, 8)
+    y = torch.tanh(x @ cplx(8, 6, scale=0.3))
+    init = [cplx(6, 8, scale=0.3), cplx(6, scale=0.1), randn(6, scale=0.2) + 1.0]
+    return x, y, init
+
+
+def complex_loss(w, x, y):
+    # The same ATen ops, in the same order, as tests/python_golden_test.cc.
+    out = torch.addmm(w[1], x, w[0].t()) * w[2]
+    return 0.5 * (out - y).abs().pow(2).mean()
+
+
+class Problem:
+    """Inputs, targets, initial parameters and the loss of one problem."""
+
+    def __init__(self, x, y, init, loss):
+        self.x, self.y, self.init, self.loss = x, y, init, loss
+
+    def json(self):
+        flat = lambda t: (torch.view_as_real(t) if t.is_complex() else t).reshape(-1).tolist()
+        return {
+            "x": flat(self.x), "x_shape": list(self.x.shape), "x_complex": self.x.is_complex(),
+            "y": flat(self.y), "y_shape": list(self.y.shape), "y_complex": self.y.is_complex(),
+            "init": [flat(t) for t in self.init], "init_shapes": [list(t.shape) for t in self.init],
+            "init_complex": [t.is_complex() for t in self.init],
+        }
+
+
+def snapshot(w):
+    """Each parameter flattened (a complex one as its real view: real, imaginary, ...)."""
+    return [(torch.view_as_real(t) if t.is_complex() else t).detach().reshape(-1).tolist() for t in w]
 
 
 # Each case: optimizer name as adaptive spells it, the torch.optim class, the
@@ -189,13 +237,19 @@ def sparse_rows(t, step):
 FLOAT64_SCALARS = {"NAdam", "RAdam", "Adadelta", "ASGD"}
 
 
-def supported(cls, group_options):
+def supported(cls, group_options, is_complex=False):
     # PyTorch 1.13's NAdam is another algorithm: it multiplies μₜ in twice
     # (mu_product_next = mu_product * mu * mu_next; 2.x: mu_product * mu_next),
     # 4e-4 apart after 200 steps. adaptive follows 2.x, so 1.13's file has no
     # NAdam case.
     if cls is torch.optim.NAdam and int(torch.__version__.split(".")[0]) < 2:
         return False
+    # 1.13's RAdam steps a complex parameter with complex arithmetic (its
+    # view_as_real came in 2.x): another algorithm there; its Adam fails on a
+    # complex parameter with amsgrad (max_exp_avg_sq is not viewed as real).
+    if is_complex and int(torch.__version__.split(".")[0]) < 2:
+        if cls is torch.optim.RAdam or any(o.get("amsgrad") for o in group_options):
+            return False
     names = inspect.signature(cls.__init__).parameters
     return all(k in names for o in group_options for k in o)
 
@@ -217,10 +271,40 @@ CLIP_CASES = [
 ]
 
 
-def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, variant="single", perturb=0.0):
-    """Snapshots of one run; variant: "single" (foreach=False), "foreach" or
-    "fused"; perturb: scale every gradient by (1 + perturb) (sensitivity())."""
-    w = [t.clone().requires_grad_(True) for t in init]
+# Complex parameters: torch.optim steps each through its real view
+# (torch.view_as_real), and so does adaptive. One case per optimizer on the
+# complex problem (W and b complex, s real; "two": [W, b], [s]), with options
+# that touch how the state starts (Adagrad's sums and Rprop's step sizes at
+# complex(v, v): every element of the real view at v) and weight decay
+# (applied by torch.optim in complex arithmetic before the view). A group's
+# options are written out in full: torch.optim fills a group's missing
+# options from the constructor's (the first group's here), the C++ test from
+# the options' defaults. No value clipping: torch.nn.utils.clip_grad_value_
+# refuses complex gradients.
+COMPLEX_CASES = [
+    ("complex_adam_amsgrad_wd", "Adam", torch.optim.Adam, "one", [dict(lr=5e-3, amsgrad=True, weight_decay=0.05)], {}),
+    ("complex_adamw_class", "AdamW", torch.optim.AdamW, "one", [dict(lr=5e-3, weight_decay=0.1)], {}),
+    ("complex_rmsprop_centered_momentum", "RMSprop", torch.optim.RMSprop, "two",
+     [dict(lr=1e-3, centered=True, momentum=0.9), dict(lr=1e-3, centered=False, momentum=0.0)], {}),
+    ("complex_adagrad_init_decay", "Adagrad", torch.optim.Adagrad, "one",
+     [dict(lr=5e-2, initial_accumulator_value=0.1, lr_decay=0.01)], {}),
+    ("complex_sgd_nesterov_wd", "SGD", torch.optim.SGD, "one",
+     [dict(lr=2e-2, momentum=0.9, nesterov=True, weight_decay=0.01)], {}),
+    ("complex_nadam", "NAdam", torch.optim.NAdam, "one", [dict(lr=2e-3)], {}),
+    ("complex_radam", "RAdam", torch.optim.RAdam, "one", [dict(lr=5e-3)], {}),
+    ("complex_adadelta_wd", "Adadelta", torch.optim.Adadelta, "one", [dict(lr=1.0, weight_decay=0.01)], {}),
+    ("complex_adamax", "Adamax", torch.optim.Adamax, "two", [dict(lr=2e-3), dict(lr=1e-3)], {}),
+    ("complex_asgd_averaging", "ASGD", torch.optim.ASGD, "one", [dict(lr=1e-2, t0=50)], {}),
+    ("complex_rprop", "Rprop", torch.optim.Rprop, "one", [dict(lr=1e-3)], {}),
+    ("complex_adam_clip_norm", "Adam", torch.optim.Adam, "one", [dict(lr=2e-3)], {}, 0.05, 0.0),
+]
+
+
+def run(problem, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, variant="single", perturb=0.0):
+    """Snapshots of one run on `problem`; variant: "single" (foreach=False),
+    "foreach" or "fused"; perturb: scale every gradient by (1 + perturb)
+    (sensitivity())."""
+    w = [t.clone().requires_grad_(True) for t in problem.init]
     groups = [w] if layout == "one" else [w[:2], w[2:]]
     param_groups = [dict(params=g, **opts) for g, opts in zip(groups, group_options)]
     # Constructor defaults = the first group's options, as the C++ test builds it.
@@ -232,7 +316,7 @@ def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, v
     snapshots = {}
     for step in range(1, STEPS + 1):
         opt.zero_grad(set_to_none=True)  # (1.13's default zeroes, and a sparse gradient would take dense ones)
-        mlp_loss(w, x, y).backward()
+        problem.loss(w, problem.x, problem.y).backward()
         if perturb:
             for t in w:
                 t.grad.mul_(1.0 + perturb)
@@ -245,7 +329,7 @@ def run(x, y, init, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, v
             t.grad = torch.sparse_coo_tensor(r.unsqueeze(0), t.grad[r], t.grad.shape)
         opt.step()
         if step in SNAPSHOTS:
-            snapshots[str(step)] = [t.detach().reshape(-1).tolist() for t in w]
+            snapshots[str(step)] = snapshot(w)
     return snapshots
 
 
@@ -259,21 +343,30 @@ def max_relative_difference(a, b):
     return diff / scale
 
 
-def sensitivity(snapshots, x, y, init, cls, layout, group_options, clip_norm, clip_value):
+def sensitivity(snapshots, problem, cls, layout, group_options, clip_norm, clip_value):
     """How far the snapshots move when every gradient is perturbed by one part
     in 2^50 (relative): about what another machine's rounding does."""
-    perturbed = run(x, y, init, cls, layout, group_options, clip_norm, clip_value, perturb=GRADIENT_PERTURBATION)
+    perturbed = run(problem, cls, layout, group_options, clip_norm, clip_value, perturb=GRADIENT_PERTURBATION)
     return max_relative_difference(perturbed, snapshots)
 
 
-def variants(x, y, init, cls, layout, group_options, clip_norm, clip_value):
+def foreach_is_another_algorithm(cls, is_complex):
+    """1.13's foreach Adadelta steps a complex parameter with complex
+    arithmetic (its single-tensor path through the real view): 0.34 apart
+    after 200 steps, so it is no reference there."""
+    return is_complex and cls is torch.optim.Adadelta and int(torch.__version__.split(".")[0]) < 2
+
+
+def variants(problem, cls, layout, group_options, clip_norm, clip_value, is_complex=False):
     """{"foreach": ..., "fused": ...}: the further references this torch offers."""
     out = {}
     for variant in ("foreach", "fused"):
         if variant not in inspect.signature(cls.__init__).parameters:
             continue
+        if variant == "foreach" and foreach_is_another_algorithm(cls, is_complex):
+            continue
         try:
-            out[variant] = run(x, y, init, cls, layout, group_options, clip_norm, clip_value, variant)
+            out[variant] = run(problem, cls, layout, group_options, clip_norm, clip_value, variant)
         except (RuntimeError, ValueError, TypeError):  # e.g. fused=True only on CUDA in this torch
             continue
     return out
@@ -290,36 +383,38 @@ def main():
     major, minor = torch.__version__.split(".")[:2]
     default = os.path.join(os.path.dirname(__file__), "..", "tests", "data", f"golden_trajectories_{major}.{minor}.json")
     out_path = sys.argv[1] if len(sys.argv) > 1 else default
-    x, y, init = stored_problem(out_path) or make_problem()
+    problems = {
+        "mlp": Problem(*(stored_problem(out_path) or make_problem()), mlp_loss),
+        "complex": Problem(*(stored_problem(out_path, "complex_problem") or make_complex_problem()), complex_loss),
+    }
     doc = {
         "generator": "tools/make_golden.py",
         "torch_version": torch.__version__,
         "steps": STEPS,
-        "problem": {
-            "x": x.reshape(-1).tolist(), "x_shape": list(x.shape),
-            "y": y.reshape(-1).tolist(), "y_shape": list(y.shape),
-            "init": [t.reshape(-1).tolist() for t in init], "init_shapes": [list(t.shape) for t in init],
-        },
+        "problem": problems["mlp"].json(),
+        "complex_problem": problems["complex"].json(),
         "cases": [],
     }
     ill_conditioned = []
-    for case in CASES + CLIP_CASES:
+    for case in CASES + CLIP_CASES + COMPLEX_CASES:
         name, optimizer, cls, layout, group_options, extra = case[:6]
         clip_norm, clip_value = (case[6], case[7]) if len(case) > 6 else (0.0, 0.0)
-        if not supported(cls, group_options):
+        kind = "complex" if name.startswith("complex_") else "mlp"
+        if not supported(cls, group_options, kind == "complex"):
             continue
+        problem = problems[kind]
         torch.set_default_dtype(torch.float64 if optimizer in FLOAT64_SCALARS else torch.float32)
-        snapshots = run(x, y, init, cls, layout, group_options, clip_norm, clip_value)
-        moved = sensitivity(snapshots, x, y, init, cls, layout, group_options, clip_norm, clip_value)
+        snapshots = run(problem, cls, layout, group_options, clip_norm, clip_value)
+        moved = sensitivity(snapshots, problem, cls, layout, group_options, clip_norm, clip_value)
         if moved > MAX_SENSITIVITY:
             ill_conditioned.append(f"{name} ({moved:.1e})")
         doc["cases"].append({
-            "name": name, "optimizer": optimizer, "layout": layout,
+            "name": name, "optimizer": optimizer, "layout": layout, "problem": kind,
             "gradients": "sparse_rows" if optimizer in SPARSE_GRADIENTS else "dense",
             "groups": [dict(option_json(o), **extra, clip_grad_norm=clip_norm, clip_grad_value=clip_value)
                        for o in group_options],
             "snapshots": snapshots,
-            "variants": variants(x, y, init, cls, layout, group_options, clip_norm, clip_value),
+            "variants": variants(problem, cls, layout, group_options, clip_norm, clip_value, kind == "complex"),
         })
     if ill_conditioned:
         sys.exit(f"make_golden.py: {out_path} not written: these cases amplify a gradient change of 2^-50 beyond "

@@ -20,9 +20,14 @@ struct GradientInputs {
   using ParamGroup = torch::optim::OptimizerParamGroup;  ///< as in torch::optim
   using Checks = StepChecks<Derived, Options>;
 
-  /// The values a gradient holds: a dense one itself, a sparse (coalesced)
-  /// one its values, each entry once; finiteness and norms read these.
-  static torch::Tensor stored_values(const torch::Tensor& g) { return g.is_sparse() ? g._values() : g; }
+  /// The values a gradient holds: a dense one itself (a complex one its real
+  /// view: clipping clamps the real and imaginary parts, and the norm is
+  /// √Σ|z|², as torch.optim's clip_grad_norm_), a sparse (coalesced) one its
+  /// values, each entry once; finiteness and norms read these.
+  static torch::Tensor stored_values(const torch::Tensor& g) {
+    if (g.is_sparse()) return g._values();
+    return g.is_complex() ? at::view_as_real(g) : g;
+  }
 
   /// A group with skip_nonfinite and a NaN or ±inf gradient takes no step:
   /// its gradients (in `grads`, from checked_gradients) are dropped here,

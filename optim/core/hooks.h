@@ -32,6 +32,10 @@
 //                     those entries of the parameter and its state, runs the
 //                     Rule on them on any driver and writes them back
 //                     (core/sparse_entries.h; SparseAdam)
+//   kRealOnly         no function: the optimizer refuses complex parameters,
+//                     as its torch.optim namesake does (default: a complex
+//                     parameter is updated as torch.optim does, through its
+//                     real view, torch::view_as_real; SparseAdam refuses)
 
 #include <torch/types.h>
 
@@ -51,6 +55,7 @@ enum Optional : unsigned {
   kBeginStep = 1u << 1,        ///< static int64_t begin_step(State&, const torch::Tensor&, const Options&)
   kSparseGradients = 1u << 2,  ///< static void check_sparse(const Options&, const std::string&), Rule::apply_sparse
   kSparseOnly = 1u << 3,       ///< only sparse gradients; the Rule runs on the entries they hold
+  kRealOnly = 1u << 4,         ///< complex parameters refused (else updated through their real view)
 };
 
 namespace detail {
@@ -180,7 +185,7 @@ constexpr bool check_contract() {
                     detail::HasScalars<D, float, GradientScalarsDouble>::value,
                 "adaptive optimizer contract: define template <class S> static Rule::Scalars<S> scalars(const "
                 "Options&, const State&, GradientScalars<double>)");
-  static_assert((listed<D> & ~unsigned{kKeepsState | kBeginStep | kSparseGradients | kSparseOnly}) == 0,
+  static_assert((listed<D> & ~unsigned{kKeepsState | kBeginStep | kSparseGradients | kSparseOnly | kRealOnly}) == 0,
                 "adaptive optimizer contract: kOptionalHooks lists a flag that is no optional hook (hooks.h)");
 
   static_assert(!lists<D>(kKeepsState) || detail::HasKeepsState<D>::value,
@@ -213,6 +218,12 @@ constexpr bool check_contract() {
 template <class D>
 constexpr bool takes_sparse_gradients() {
   return lists<D>(kSparseGradients) || lists<D>(kSparseOnly);
+}
+
+/// Whether `D` takes complex parameters (all but those listing hooks::kRealOnly).
+template <class D>
+constexpr bool takes_complex_parameters() {
+  return !lists<D>(kRealOnly);
 }
 
 /// Whether `D` takes only sparse gradients (hooks::kSparseOnly).

@@ -176,10 +176,14 @@ void OptimizerBase<Derived, OptionsT, StateT>::update(const torch::Tensor& param
       return;
     }
   }
+  // A complex parameter, its gradient and its state (complex, as torch.optim
+  // keeps them) are updated through their real views, as torch.optim does
+  // (torch.view_as_real): the rule sees real and imaginary parts as elements.
+  const auto real = [](const torch::Tensor& t) { return t.defined() && t.is_complex() ? at::view_as_real(t) : t; };
   std::apply(
       [&](const auto&... tensors) {
-        kernels::run_step<typename Derived::Rule>(options.fused(), param, grad, fused, key, gradient.coefficient,
-                                                  make_scalars, tensors...);
+        kernels::run_step<typename Derived::Rule>(options.fused(), real(param), real(grad), fused, key,
+                                                  gradient.coefficient, make_scalars, real(tensors)...);
       },
       Derived::state_tensors(state));
 }

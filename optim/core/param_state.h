@@ -37,6 +37,15 @@ Key state_key(const torch::Tensor& param) {
 
 namespace detail {
 
+/// A state tensor like `param` with every element `value`; for a complex
+/// parameter, value + value·i: every element of its real view is `value`, as
+/// torch.optim starts Adagrad's sums and Rprop's step sizes (complex(v, v)).
+inline torch::Tensor filled_like(const torch::Tensor& param, double value) {
+  torch::Tensor t = torch::empty_like(param, torch::MemoryFormat::Preserve);
+  (t.is_complex() ? torch::view_as_real(t) : t).fill_(value);
+  return t;
+}
+
 /// The state a step of `param` under `options` reads, for optimizer
 /// `Derived`: `none` where the options keep no state (hooks::keeps_state);
 /// else its entry in `states`, completed by init_state (which makes what

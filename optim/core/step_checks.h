@@ -198,8 +198,11 @@ struct StepChecks {
   /// Checks parameter `pi` of group `gi`: a defined floating-point tensor.
   static void check_param(const torch::Tensor& p, size_t gi, size_t pi) {
     TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
-    TORCH_CHECK(p.is_floating_point(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
-                p.scalar_type(), "; only floating-point parameters can be optimized");
+    TORCH_CHECK(!p.is_complex() || hooks::takes_complex_parameters<Derived>(), Derived::kName, ": parameter ", pi,
+                " of group ", gi, " has dtype ", p.scalar_type(), "; ", Derived::kName,
+                " does not support complex parameters (neither does its torch.optim namesake)");
+    TORCH_CHECK(p.is_floating_point() || p.is_complex(), Derived::kName, ": parameter ", pi, " of group ", gi,
+                " has dtype ", p.scalar_type(), "; only floating-point parameters (real or complex) can be optimized");
     TORCH_CHECK(p.layout() == torch::kStrided, Derived::kName, ": parameter ", pi, " of group ", gi, " has layout ",
                 p.layout(), "; only dense (strided) parameters can be optimized");
     TORCH_CHECK(at::has_internal_overlap(p) != at::MemOverlap::Yes, Derived::kName, ": parameter ", pi, " of group ",
@@ -266,9 +269,14 @@ struct StepChecks {
     TORCH_CHECK(g.scalar_type() == p.scalar_type() && g.device() == p.device(), Derived::kName,
                 ": gradient of parameter ", pi, " of group ", gi, " is ", g.scalar_type(), " on ", g.device(),
                 " but the parameter is ", p.scalar_type(), " on ", p.device());
-    const auto kind = std::make_pair(p.scalar_type(), p.device().type());
+    TORCH_CHECK(!(g.is_sparse() && p.is_complex()), Derived::kName, ": parameter ", pi, " of group ", gi,
+                " is complex and its gradient sparse: adaptive updates complex parameters through their real view "
+                "(as torch.optim), which a sparse tensor has not");
+    // A complex parameter is updated through its real view: its real dtype must be one this LibTorch updates.
+    const at::ScalarType real_type = c10::toRealValueType(p.scalar_type());
+    const auto kind = std::make_pair(real_type, p.device().type());
     if (kind == supported) return;
-    const std::string unsupported = kernels::unsupported_reason(p.scalar_type(), p.device());
+    const std::string unsupported = kernels::unsupported_reason(real_type, p.device());
     TORCH_CHECK(unsupported.empty(), Derived::kName, ": parameter ", pi, " of group ", gi, " has dtype ",
                 p.scalar_type(), ", which this LibTorch cannot update on ", p.device().type(), " (", unsupported,
                 "); nothing was updated: use float32 or float64 parameters there");
