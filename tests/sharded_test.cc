@@ -452,6 +452,20 @@ TEST(Sharded, NonLeafParametersAreRefused) {
   });
 }
 
+// A complex parameter is not sharded (its pieces would need a real view of
+// the flat buffer): refused by name, where the unsharded optimizer takes it.
+TEST(Sharded, ComplexParametersAreRefusedByName) {
+  run_ranks(2, [&](int, Group group) {
+    auto params = make_params();
+    params[1] = torch::randn({3}, torch::kComplexFloat).requires_grad_();
+    const std::string message = sharded_error([&] { adaptive::ShardedOptimizer<adaptive::Adam>(params, {}, group); });
+    EXPECT_NE(message.find("parameter 1 of group 0 is of dtype ComplexFloat; a sharded optimizer takes defined real "
+                           "floating-point parameters"),
+              std::string::npos)
+        << message;
+  });
+}
+
 // Every rank computes the partition from its own list: (a, b) on one rank
 // and (b, a) on another used to leave b holding a's values on both.
 TEST(Sharded, RanksThatPassDifferentParametersAreRefusedOnEveryRank) {

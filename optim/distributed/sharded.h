@@ -135,8 +135,11 @@ class ShardedOptimizer : public torch::optim::Optimizer {
         param_groups_.emplace_back(group.params(), std::move(options));
         for (const auto pi : c10::irange(group.params().size())) {
           const torch::Tensor& p = group.params()[pi];
-          TORCH_CHECK(p.defined() && p.is_floating_point(),
-                      "adaptive::ShardedOptimizer: every parameter must be a defined floating-point tensor");
+          TORCH_CHECK(p.defined() && p.is_floating_point(), kName, ": parameter ", pi, " of group ",
+                      param_groups_.size() - 1, " is ",
+                      p.defined() ? "of dtype " + std::string(c10::toString(p.scalar_type())) : "undefined",
+                      "; a sharded optimizer takes defined real floating-point parameters (complex ones are not "
+                      "sharded: optimize them with the optimizer itself)");
           TORCH_CHECK(p.is_leaf(), kName, ": parameter ", pi, " of group ", param_groups_.size() - 1,
                       " is not a leaf tensor (computed from others); only leaves can be optimized");
           numels.push_back(p.numel());
