@@ -66,7 +66,9 @@ void step_sparse_entries(bool fused, const at::Tensor& param, const at::Tensor& 
       },
       state_entries);
   batch.run();
-  // Every entry computed before any is written: a failure above leaves all as they were.
+  // Every entry computed before any is written back: a failure above leaves
+  // the parameter and its state as they were (but for a gradient without
+  // sparse dimensions, whose one entry is stepped in place, as any dense step).
   scatter_entries(param, index, param_entries);
   std::apply([&](const auto&... entries) { (scatter_entries(state, index, entries), ...); }, state_entries);
 }

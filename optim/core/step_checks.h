@@ -195,7 +195,9 @@ struct StepChecks {
     return true;
   }
 
-  /// Checks parameter `pi` of group `gi`: a defined floating-point tensor.
+  /// Checks parameter `pi` of group `gi`: a defined, dense (strided),
+  /// floating-point tensor, real or (where the optimizer takes them) complex,
+  /// that owns each of its elements once.
   static void check_param(const torch::Tensor& p, size_t gi, size_t pi) {
     TORCH_CHECK(p.defined(), Derived::kName, ": parameter ", pi, " of group ", gi, " is an undefined tensor");
     TORCH_CHECK(!p.is_complex() || hooks::takes_complex_parameters<Derived>(), Derived::kName, ": parameter ", pi,
