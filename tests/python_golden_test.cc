@@ -162,7 +162,7 @@ void sparse_rows(const std::vector<torch::Tensor>& params, int step) {
       if (g.size(0) == 1 || (r + step) % 3 != 0) rows.push_back(r);
     }
     const torch::Tensor index = torch::tensor(rows, torch::kLong);
-    const_cast<torch::Tensor&>(p).mutable_grad() =
+    p.mutable_grad() =
         torch::sparse_coo_tensor(index.unsqueeze(0), g.index_select(0, index), g.sizes());
   }
 }

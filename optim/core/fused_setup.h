@@ -75,7 +75,7 @@ std::vector<std::pair<size_t, size_t>> set_up_fused_cpu(const std::vector<torch:
       const torch::Tensor& g = grads[gi][pi];
       if (!g.defined()) continue;
       const auto dtype = params[pi].scalar_type();
-      const bool candidate = options.fused() && params[pi].device().is_cpu() && !g.is_sparse() && !g.is_complex() &&
+      const bool candidate = options.fused() && params[pi].device().is_cpu() && !g.is_sparse() &&
                              (dtype == at::kFloat || dtype == at::kDouble);
       const bool is_double = dtype == at::kDouble;
       entries.push_back({gi, pi, candidate, is_double, candidate ? count[is_double]++ : 0, /*done=*/false});
