@@ -72,7 +72,8 @@ std::vector<std::string> optimizer_names() {
 ExampleDefaults example_defaults(const std::string& optimizer) {
 #define ADAPTIVE_DEFAULTS(Class, flag, regression_lr, regression_steps, mnist_lr) \
   if (optimizer == #flag) {                                                        \
-    return {regression_lr, regression_steps, mnist_lr, !std::is_void_v<adaptive::Class::Builtin>}; \
+    return {regression_lr, regression_steps, mnist_lr, !std::is_void_v<adaptive::Class::Builtin>, \
+            !adaptive::hooks::steps_whole_tensors<adaptive::Class>()};                              \
   }
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULTS)
 #undef ADAPTIVE_DEFAULTS
@@ -90,7 +91,7 @@ std::string defaults_help(bool regression) {
     } else {
       std::snprintf(line, sizeof(line), "  %s: lr %g", name.c_str(), d.mnist_lr);
     }
-    text += line + std::string(d.has_builtin ? "" : " (adaptive only)") + "\n";
+    text += line + std::string(d.has_builtin ? "" : " (adaptive only)") + (d.shardable ? "" : " (not sharded)") + "\n";
   }
   return text;
 }

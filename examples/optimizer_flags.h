@@ -23,6 +23,7 @@ struct ExampleDefaults {
   int64_t regression_steps;
   double mnist_lr;  // MNIST and TorchScript examples
   bool has_builtin;  // torch::optim has it (--impl builtin and both work)
+  bool shardable;    // --shard works (not whole-tensor math such as Adafactor's)
 };
 ExampleDefaults example_defaults(const std::string& optimizer);
 

@@ -20,6 +20,7 @@
 //            (|w − 3| < 0.01, |b − 5| < 0.05), learning rate on MNIST
 
 #include "optim/adadelta.h"
+#include "optim/adafactor.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/adamax.h"
@@ -42,7 +43,8 @@
   X(Adadelta, adadelta, 0.1, 10000, 1.0) \
   X(Adamax, adamax, 0.2, 2000, 2e-3)      \
   X(ASGD, asgd, 0.01, 3000, 0.05)        \
-  X(Rprop, rprop, 0.01, 1000, 1e-3)
+  X(Rprop, rprop, 0.01, 1000, 1e-3)        \
+  X(Adafactor, adafactor, 0.05, 1000, 1e-2)
 
 #include "optim/rules/rules.h"
 
@@ -55,6 +57,13 @@ template <class T, class Tuple>
 struct ListedIn;
 template <class T, class... U>
 struct ListedIn<T, std::tuple<U...>> : std::disjunction<std::is_same<T, U>...> {};
+
+// The generic kernels are compiled for the rules of optim/rules/rules.h
+// (optimizers of whole-tensor math, hooks::kTensorStep, have none).
+template <class Optimizer, class = void>
+struct RuleListed : std::bool_constant<hooks::steps_whole_tensors<Optimizer>()> {};
+template <class Optimizer>
+struct RuleListed<Optimizer, std::void_t<typename Optimizer::Rule>> : ListedIn<typename Optimizer::Rule, Rules> {};
 }  // namespace detail
 
 #define ADAPTIVE_OPTIMIZER_TYPE(Class, ...) , Class
@@ -63,9 +72,8 @@ struct ListedIn<T, std::tuple<U...>> : std::disjunction<std::is_same<T, U>...> {
 using Optimizers = typename detail::WithoutFirst<void ADAPTIVE_OPTIMIZERS(ADAPTIVE_OPTIMIZER_TYPE)>::type;
 #undef ADAPTIVE_OPTIMIZER_TYPE
 
-// The generic kernels are compiled for the rules of optim/rules/rules.h.
 #define ADAPTIVE_CHECK_RULE_LISTED(Class, ...)                                                  \
-  static_assert(detail::ListedIn<Class::Rule, Rules>::value,                                     \
+  static_assert(detail::RuleListed<Class>::value,                                               \
                 "adaptive::" #Class "'s Rule is not in ADAPTIVE_RULES (optim/rules/rules.h): no " \
                 "fused kernel would be compiled for it");
 ADAPTIVE_OPTIMIZERS(ADAPTIVE_CHECK_RULE_LISTED)

@@ -29,6 +29,8 @@ check() {  # check NAME COMMAND...: runs the command, records pass or fail
 # regression's --help lists them with their defaults): the suites loop over these.
 optimizers() { "$BIN/regression" --help | sed -n 's/^  \([a-z0-9_]*\): lr .*/\1/p'; }
 # Those torch::optim has too (the others are marked "(adaptive only)").
+# Those --shard takes (the others are marked "(not sharded)").
+optimizers_sharded() { "$BIN/regression" --help | grep -v '(not sharded)' | sed -n 's/^  \([a-z0-9_]*\): lr .*/\1/p'; }
 optimizers_with_builtin() { "$BIN/regression" --help | grep -v '(adaptive only)' | sed -n 's/^  \([a-z0-9_]*\): lr .*/\1/p'; }
 
 json() {  # json FILE PYTHON-EXPRESSION-ON-d: exits 0 when the expression holds

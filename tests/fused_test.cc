@@ -242,6 +242,12 @@ TEST(Randomized, OptionsDtypesLayoutsAndMistakes) {
         auto& w = worst[c10::toString(dtype) + std::string(clip_norm ? " with clip_grad_norm" : "")];
         w = std::max(w, deviation);
       }
+    } else if (!clip_norm && reduces_whole_tensors(kind)) {
+      // Adafactor's norms and means reduce in the layout's order: the last
+      // bits differ (6.6e-8 seen in float32 after 3 steps).
+      EXPECT_LE(deviation, dtype == torch::kFloat64 ? 1e-12 : 1e-5) << where;
+      auto& w = worst[std::string(c10::toString(dtype)) + " whole-tensor math"];
+      w = std::max(w, deviation);
     } else if (!clip_norm) {
       EXPECT_TRUE(identical(x, y)) << where << ": deviation " << deviation;
       ++exact;
@@ -471,9 +477,11 @@ TEST(FusedStep, AllocatesNoTensorMemoryAfterTheFirstStep) {
   for (int64_t size : {1000, 7, 100000}) params.push_back(torch::randn({size}).requires_grad_(true));
   for (auto& p : params) p.mutable_grad() = torch::randn_like(p);
   // Every optimizer with the options that add the most state, both clippings on.
+  // (Whole-tensor math, Adafactor, has no fused driver: ATen's ops allocate.)
   std::vector<std::unique_ptr<torch::optim::Optimizer>> all;
   for_each_optimizer([&](auto entry) {
     using Entry = decltype(entry);
+    if (adaptive::hooks::steps_whole_tensors<typename Entry::Optimizer>()) return;
     all.push_back(std::make_unique<typename Entry::Optimizer>(
         params, Entry::Info::stateful(typename Entry::Options()).clip_grad_norm(1.0).clip_grad_value(0.5)));
   });

@@ -102,6 +102,14 @@ template <class T>
 void assign(T& field, const json& value) {
   if constexpr (std::is_same_v<T, std::tuple<double, double>>) {
     field = std::make_tuple(value.at(0).get<double>(), value.at(1).get<double>());
+  } else if constexpr (std::is_same_v<T, std::tuple<double, double, double>>) {  // Muon's ns_coefficients
+    field = std::make_tuple(value.at(0).get<double>(), value.at(1).get<double>(), value.at(2).get<double>());
+  } else if constexpr (std::is_same_v<T, c10::optional<std::string>>) {  // Muon's adjust_lr_fn: None or a name
+    field = value.is_null() ? c10::optional<std::string>() : c10::optional<std::string>(value.get<std::string>());
+  } else if constexpr (std::is_same_v<T, std::tuple<c10::optional<double>, double>>) {  // Adafactor's eps: (None, ε₂)
+    const json& first = value.at(0);
+    field = std::make_tuple(first.is_null() ? c10::optional<double>() : c10::optional<double>(first.get<double>()),
+                            value.at(1).get<double>());
   } else {
     field = value.get<T>();
   }
@@ -124,13 +132,15 @@ Options options_from(const json& group) {
 }
 
 // Calls f(name, Optimizer{}) for every optimizer the golden files hold: the
-// registry's, and SparseAdam (its cases give it sparse gradients, see
-// sparse_rows; the registry's suites give dense ones).
+// registry's, SparseAdam (its cases give it sparse gradients, see
+// sparse_rows; the registry's suites give dense ones) and Muon (2-D
+// parameters only: its cases step the weight matrices).
 template <class F>
 void for_each_golden_optimizer(F&& f) {
   adaptive_test::for_each_optimizer(
       [&](auto entry) { f(entry.name, static_cast<typename decltype(entry)::Optimizer*>(nullptr)); });
   f("SparseAdam", static_cast<adaptive::SparseAdam*>(nullptr));
+  f("Muon", static_cast<adaptive::Muon*>(nullptr));
 }
 
 // The optimizer called `name`, with one group per entry of `cfg`; null for a
@@ -206,9 +216,16 @@ TEST_P(PythonGolden, MatchesTorchOptim) {
     const auto out = torch::addmm(w[3], hidden, w[2].t());
     return 0.5 * (out - y).pow(2).mean();
   };
-  const std::vector<std::vector<torch::Tensor>> groups =
-      c.at("layout") == "one" ? std::vector<std::vector<torch::Tensor>>{w}
-                              : std::vector<std::vector<torch::Tensor>>{{w[0], w[1]}, {w.begin() + 2, w.end()}};
+  // The layouts of tools/make_golden.py: all in one group, two groups, or
+  // (Muon, which takes 2-D parameters only) the weight matrices W1 and W2 in
+  // one group or two.
+  const std::string layout = c.at("layout");
+  std::vector<std::vector<torch::Tensor>> groups;
+  if (layout == "one") groups = {w};
+  if (layout == "two") groups = {{w[0], w[1]}, {w.begin() + 2, w.end()}};
+  if (layout == "matrices") groups = {{w[0], w[2]}};
+  if (layout == "matrices_two") groups = {{w[0]}, {w[2]}};
+  ASSERT_FALSE(groups.empty()) << "unknown layout " << layout;
   std::unique_ptr<torch::optim::Optimizer> opt;
   const std::string name = c.at("optimizer");
   const double bound = tolerance(name, variant, complex_problem);
@@ -257,7 +274,7 @@ TEST(PythonGoldenFile, IsThisLibTorchsVersionWithEveryReference) {
   const std::string version = golden().at("torch_version");
   EXPECT_EQ(version.rfind(std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + ".", 0), 0u)
       << kGoldenFile << " was written by torch " << version;
-  // Every torch.optim offers foreach but SparseAdam; fused=True runs on CPU
+  // Every torch.optim offers foreach but SparseAdam and Muon; fused=True runs on CPU
   // from PyTorch 2.4 on, for Adam, AdamW, Adagrad and SGD: every case of
   // those has it there.
   const std::set<std::string> fused_in_torch = {"Adam", "AdamW", "Adagrad", "SGD"};
@@ -265,7 +282,8 @@ TEST(PythonGoldenFile, IsThisLibTorchsVersionWithEveryReference) {
     // (1.13's foreach Adadelta is another algorithm on complex parameters: make_golden.py leaves it out.)
     const bool complex_adadelta_113 = !ADAPTIVE_TORCH_AT_LEAST(2, 0) && c.at("optimizer") == "Adadelta" &&
                                       c.value("problem", "mlp") == "complex";
-    EXPECT_EQ(c.at("variants").contains("foreach"), c.at("optimizer") != "SparseAdam" && !complex_adadelta_113)
+    const bool single_path_only = c.at("optimizer") == "SparseAdam" || c.at("optimizer") == "Muon";
+    EXPECT_EQ(c.at("variants").contains("foreach"), !single_path_only && !complex_adadelta_113)
         << c.at("name");
     // (fused=True refuses complex parameters.)
     const bool expected = ADAPTIVE_TORCH_AT_LEAST(2, 4) && fused_in_torch.count(c.at("optimizer").get<std::string>()) &&
@@ -286,8 +304,9 @@ TEST(PythonGoldenFile, CoversEveryOptimizerAndOption) {
   // those torch.optim lacks, set to other than its default by some case.
   std::set<std::string> every, every_option;
   for_each_golden_optimizer([&](const char* name, auto* type) {
-    // 1.13's NAdam is another algorithm (make_golden.py): no 1.13 cases.
-    if (!ADAPTIVE_TORCH_AT_LEAST(2, 0) && std::string(name) == "NAdam") return;
+    // 1.13's NAdam is another algorithm (make_golden.py), and its torch.optim has no Adafactor or Muon: no 1.13 cases.
+    const std::string n = name;
+    if (!ADAPTIVE_TORCH_AT_LEAST(2, 0) && (n == "NAdam" || n == "Adafactor" || n == "Muon")) return;
     every.insert(name);
     adaptive::detail::for_each_field<typename std::remove_pointer_t<decltype(type)>::Options>(
         [&](const auto& field) { every_option.insert(field.name); });

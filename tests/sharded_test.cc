@@ -7,6 +7,7 @@
 // reduced in the same order. Also: state memory per rank, empty shards,
 // save/load per rank, schedulers, refusals.
 
+#include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
 #include "optim/optim.h"
@@ -152,13 +153,24 @@ TEST(Sharded, AdagradEqualsUnshardedBitForBit) {
   }
 }
 
-// Every optimizer of optim/optimizers.h, sharded: defaults with norm
-// clipping, two groups, 3 ranks (the three above also with their own options).
+// Every elementwise optimizer of optim/optimizers.h, sharded: defaults with
+// norm clipping, two groups, 3 ranks (the three above also with their own
+// options). Whole-tensor math (Adafactor) is refused, on every rank alike.
 TEST(Sharded, EveryOptimizerEqualsUnshardedBitForBit) {
-#define ADAPTIVE_SHARDED_CASE(Class, ...) \
-  expect_equal_to_unsharded<adaptive::Class>(3, adaptive::Class::Options().clip_grad_norm(0.5), true);
-  ADAPTIVE_OPTIMIZERS(ADAPTIVE_SHARDED_CASE)
-#undef ADAPTIVE_SHARDED_CASE
+  adaptive_test::for_each_optimizer([](auto entry) {
+    using Opt = typename decltype(entry)::Optimizer;
+    if constexpr (adaptive::hooks::steps_whole_tensors<Opt>()) {
+      run_ranks(2, [&](int rank, Group group) {
+        auto params = make_params();
+        const std::string error = adaptive_test::error_of([&] { adaptive::ShardedOptimizer<Opt>(params, typename Opt::Options(), group); });
+        EXPECT_NE(error.find(std::string("adaptive::ShardedOptimizer: ") + Opt::kName + " cannot be sharded"),
+                  std::string::npos)
+            << "rank " << rank << ": " << error;
+      });
+    } else {
+      expect_equal_to_unsharded<Opt>(3, typename Opt::Options().clip_grad_norm(0.5), true);
+    }
+  });
 }
 
 // A NaN in one shard skips the whole group on every rank, as unsharded.

@@ -230,6 +230,48 @@ def sparse_rows(t, step):
     return torch.tensor(rows, dtype=torch.long)
 
 
+# Adafactor came with PyTorch 2.5: 1.13's file has no case of it. On this
+# problem lr = 1e-2 (its default) grows the weights until the trajectory
+# amplifies rounding (6.9e-4 under the conditioning check below), so the
+# cases use 3e-3, or a larger lr with eps[0] = 1e-2 (the floor of the
+# second-moment estimate), which keeps it stable. lr = 0.1 and 0.2 take
+# rho = 1/sqrt(t) once t > 1/lr^2 (from step 101 and 26 on); eps[0] None is
+# the dtype's machine epsilon.
+ADAFACTOR = getattr(torch.optim, "Adafactor", None)
+if ADAFACTOR is not None:
+    CASES += [
+        ("adafactor_default", "Adafactor", ADAFACTOR, "one", [dict(lr=3e-3)], {}),
+        ("adafactor_rho_eps", "Adafactor", ADAFACTOR, "one", [dict(lr=0.1, eps=(1e-2, 1e-3))], {}),
+        ("adafactor_beta2_eps", "Adafactor", ADAFACTOR, "one", [dict(lr=0.2, beta2_decay=-0.5, eps=(1e-2, 1e-2))], {}),
+        ("adafactor_weight_decay_maximize_d", "Adafactor", ADAFACTOR, "one",
+         [dict(lr=3e-3, weight_decay=0.1, maximize=True, d=1.5, eps=(None, 1e-2))], {}),
+        ("adafactor_two_groups", "Adafactor", ADAFACTOR, "two",
+         [dict(lr=3e-3, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0),
+          dict(lr=0.1, beta2_decay=-0.8, eps=(1e-2, 1e-3), d=1.0, weight_decay=0.01)], {}),
+    ]
+
+
+# Muon came with PyTorch 2.9 (1.13's file has none) and takes only 2-D
+# parameters: its cases optimize the MLP's two weight matrices, as one group
+# ("matrices": W1, W2) or two ("matrices_two": [W1], [W2]); the biases keep
+# their values. Its Newton-Schulz iterations run in bfloat16 on both sides,
+# the same ATen ops.
+MUON = getattr(torch.optim, "Muon", None)
+if MUON is not None:
+    CASES += [
+        ("muon_default", "Muon", MUON, "matrices", [dict(lr=2e-2)], {}),
+        ("muon_momentum_no_nesterov", "Muon", MUON, "matrices",
+         [dict(lr=2e-2, momentum=0.9, nesterov=False, weight_decay=0.01)], {}),
+        ("muon_iteration_adjust_lr", "Muon", MUON, "matrices",
+         [dict(lr=1e-2, ns_coefficients=(3.0, -3.2, 1.2), ns_steps=3, eps=1e-5, adjust_lr_fn="match_rms_adamw")], {}),
+        ("muon_two_groups", "Muon", MUON, "matrices_two",
+         [dict(lr=2e-2, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),
+               eps=1e-7, ns_steps=5, adjust_lr_fn=None),
+          dict(lr=1e-2, weight_decay=0.0, momentum=0.8, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),
+               eps=1e-7, ns_steps=5, adjust_lr_fn="original")], {}),
+    ]
+
+
 # Optimizers whose state keeps scalars in a tensor of the default dtype
 # (NAdam's mu_product, ASGD's eta and mu; float32 unless changed): their references are made with
 # float64 as the default dtype, so that every number in them is float64, as
@@ -269,6 +311,11 @@ CLIP_CASES = [
     ("sparse_adam_clip_value_norm", "SparseAdam", torch.optim.SparseAdam, "two", [dict(lr=5e-3), dict(lr=5e-3)], {},
      0.05, 0.02),
 ]
+if MUON is not None:
+    CLIP_CASES += [("muon_clip_value_norm", "Muon", MUON, "matrices_two", [dict(lr=2e-2), dict(lr=2e-2)], {}, 0.05, 0.02)]
+if ADAFACTOR is not None:
+    CLIP_CASES += [("adafactor_clip_value_norm", "Adafactor", ADAFACTOR, "two", [dict(lr=3e-3), dict(lr=3e-3)], {},
+                    0.05, 0.02)]
 
 
 # Complex parameters: torch.optim steps each through its real view
@@ -305,12 +352,14 @@ def run(problem, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, vari
     "foreach" or "fused"; perturb: scale every gradient by (1 + perturb)
     (sensitivity())."""
     w = [t.clone().requires_grad_(True) for t in problem.init]
-    groups = [w] if layout == "one" else [w[:2], w[2:]]
+    groups = {"one": lambda: [w], "two": lambda: [w[:2], w[2:]], "matrices": lambda: [[w[0], w[2]]],
+              "matrices_two": lambda: [[w[0]], [w[2]]]}[layout]()
+    stepped = [t for g in groups for t in g]  # what the optimizer steps, and what its clipping reads
     param_groups = [dict(params=g, **opts) for g, opts in zip(groups, group_options)]
     # Constructor defaults = the first group's options, as the C++ test builds it.
     flags = {"single": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}[variant]
     sparse = cls.__name__ in SPARSE_GRADIENTS
-    if sparse:  # one path only
+    if "foreach" not in inspect.signature(cls.__init__).parameters:  # one path only (SparseAdam, Muon)
         flags = {}
     opt = cls(param_groups, **flags, **group_options[0])
     snapshots = {}
@@ -322,9 +371,9 @@ def run(problem, cls, layout, group_options, clip_norm=0.0, clip_value=0.0, vari
                 t.grad.mul_(1.0 + perturb)
         rows = [sparse_rows(t, step) for t in w] if sparse else []
         if clip_value > 0:
-            torch.nn.utils.clip_grad_value_(w, clip_value)
+            torch.nn.utils.clip_grad_value_(stepped, clip_value)
         if clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(w, clip_norm)
+            torch.nn.utils.clip_grad_norm_(stepped, clip_norm)
         for t, r in zip(w, rows):
             t.grad = torch.sparse_coo_tensor(r.unsqueeze(0), t.grad[r], t.grad.shape)
         opt.step()

@@ -13,6 +13,7 @@
 //   static auto state_tensors(const State&);     std::tie of the rule's state tensors
 //   template <class S> static Rule::Scalars<S> scalars(const Options&, const State&, GradientScalars<double>);
 //       the rule's constants for the state's step
+// (Rule, state_tensors and scalars: all but those listing kTensorStep, below.)
 //
 // Optional, each one used only where the optimizer lists it in
 // `static constexpr unsigned kOptionalHooks = hooks::kKeepsState | ...;`.
@@ -36,6 +37,18 @@
 //                     as its torch.optim namesake does (default: a complex
 //                     parameter is updated as torch.optim does, through its
 //                     real view, torch::view_as_real; SparseAdam refuses)
+//   kMatricesOnly     no function: only 2-D parameters, as torch.optim.Muon
+//                     (another is refused by name, at construction)
+//   kTensorStep       static void tensor_step(State&, const torch::Tensor& param,
+//                     const torch::Tensor& grad, const Options&): the update is
+//                     not elementwise (Adafactor's row and column means), so it
+//                     is written once on whole tensors and runs on every
+//                     device as tensor ops; the shell hands it the gradient
+//                     clipped and signed (maximize) and the state with its step
+//                     begun. Such an optimizer defines no Rule, state_tensors or
+//                     scalars, and `fused` changes nothing for it. Its state
+//                     tensors may have other shapes than the parameter's: the
+//                     checks take the shapes init_state makes.
 
 #include <torch/types.h>
 
@@ -56,6 +69,8 @@ enum Optional : unsigned {
   kSparseGradients = 1u << 2,  ///< static void check_sparse(const Options&, const std::string&), Rule::apply_sparse
   kSparseOnly = 1u << 3,       ///< only sparse gradients; the Rule runs on the entries they hold
   kRealOnly = 1u << 4,         ///< complex parameters refused (else updated through their real view)
+  kTensorStep = 1u << 5,       ///< static void tensor_step(State&, const torch::Tensor&, const torch::Tensor&, const Options&)
+  kMatricesOnly = 1u << 6,     ///< only 2-D parameters (Muon)
 };
 
 namespace detail {
@@ -131,10 +146,17 @@ template <class D>
 struct HasCheckSparse<D, std::void_t<decltype(D::check_sparse(std::declval<const Options<D>&>(),
                                                               std::declval<const std::string&>()))>> : std::true_type {};
 
-template <class R, class = void>
-struct HasApplySparse : std::false_type {};
-template <class R>
-struct HasApplySparse<R, std::void_t<decltype(&R::apply_sparse)>> : std::true_type {};
+template <class D, class = void>
+struct RuleHasApplySparse : std::false_type {};
+template <class D>
+struct RuleHasApplySparse<D, std::void_t<decltype(&D::Rule::apply_sparse)>> : std::true_type {};
+
+template <class D, class = void>
+struct HasTensorStep : std::false_type {};
+template <class D>
+struct HasTensorStep<D, std::void_t<decltype(D::tensor_step(std::declval<State<D>&>(), std::declval<const torch::Tensor&>(),
+                                                            std::declval<const torch::Tensor&>(),
+                                                            std::declval<const Options<D>&>()))>> : std::true_type {};
 
 // A definition of a hook under its name, whatever its signature: tells a
 // wrong signature from a missing hook.
@@ -146,6 +168,10 @@ template <class D, class = void>
 struct NamesBeginStep : std::false_type {};
 template <class D>
 struct NamesBeginStep<D, std::void_t<decltype(&D::begin_step)>> : std::true_type {};
+template <class D, class = void>
+struct NamesTensorStep : std::false_type {};
+template <class D>
+struct NamesTensorStep<D, std::void_t<decltype(&D::tensor_step)>> : std::true_type {};
 template <class D, class = void>
 struct NamesCheckSparse : std::false_type {};
 template <class D>
@@ -169,24 +195,39 @@ template <class D, class GradientScalarsDouble>
 constexpr bool check_contract() {
   static_assert(detail::HasName<D>::value,
                 "adaptive optimizer contract: define static constexpr const char* kName (e.g. \"adaptive::Adam\")");
-  static_assert(detail::HasRule<D>::value, "adaptive optimizer contract: define using Rule = ...; (optim/rules/)");
-  static_assert(detail::RuleSaysWhetherItTakesRoots<typename D::Rule>::value,
-                "adaptive rule contract: the Rule defines static constexpr bool kTakesRoots (whether apply() takes "
-                "ew::sqrt)");
   static_assert(detail::HasValidate<D>::value,
                 "adaptive optimizer contract: define static void validate(const Options&)");
   static_assert(detail::HasInitState<D>::value,
                 "adaptive optimizer contract: define static void init_state(State&, const torch::Tensor&, const "
                 "Options&)");
-  static_assert(detail::HasStateTensors<D>::value,
-                "adaptive optimizer contract: define static auto state_tensors(const State&) returning std::tie of "
-                "the rule's state tensors");
-  static_assert(detail::HasScalars<D, double, GradientScalarsDouble>::value &&
-                    detail::HasScalars<D, float, GradientScalarsDouble>::value,
-                "adaptive optimizer contract: define template <class S> static Rule::Scalars<S> scalars(const "
-                "Options&, const State&, GradientScalars<double>)");
-  static_assert((listed<D> & ~unsigned{kKeepsState | kBeginStep | kSparseGradients | kSparseOnly | kRealOnly}) == 0,
+  static_assert((listed<D> & ~unsigned{kKeepsState | kBeginStep | kSparseGradients | kSparseOnly | kRealOnly |
+                                       kTensorStep | kMatricesOnly}) == 0,
                 "adaptive optimizer contract: kOptionalHooks lists a flag that is no optional hook (hooks.h)");
+  if constexpr (lists<D>(kTensorStep)) {
+    // Whole-tensor math: no elementwise rule, so none of its hooks.
+    static_assert(detail::HasTensorStep<D>::value,
+                  "adaptive optimizer contract: kOptionalHooks lists hooks::kTensorStep, but the optimizer defines no "
+                  "static void tensor_step(State&, const torch::Tensor& param, const torch::Tensor& grad, const "
+                  "Options&) (misspelled?)");
+    static_assert(!lists<D>(kSparseGradients) && !lists<D>(kSparseOnly),
+                  "adaptive optimizer contract: hooks::kTensorStep takes dense gradients only; it cannot be listed "
+                  "with hooks::kSparseGradients or hooks::kSparseOnly");
+  } else {
+    static_assert(!detail::NamesTensorStep<D>::value,
+                  "adaptive optimizer contract: tensor_step is defined but not listed in kOptionalHooks "
+                  "(add hooks::kTensorStep), so the shell would not call it");
+    static_assert(detail::HasRule<D>::value, "adaptive optimizer contract: define using Rule = ...; (optim/rules/)");
+    static_assert(detail::RuleSaysWhetherItTakesRoots<typename D::Rule>::value,
+                  "adaptive rule contract: the Rule defines static constexpr bool kTakesRoots (whether apply() takes "
+                  "ew::sqrt)");
+    static_assert(detail::HasStateTensors<D>::value,
+                  "adaptive optimizer contract: define static auto state_tensors(const State&) returning std::tie of "
+                  "the rule's state tensors");
+    static_assert(detail::HasScalars<D, double, GradientScalarsDouble>::value &&
+                      detail::HasScalars<D, float, GradientScalarsDouble>::value,
+                  "adaptive optimizer contract: define template <class S> static Rule::Scalars<S> scalars(const "
+                  "Options&, const State&, GradientScalars<double>)");
+  }
 
   static_assert(!lists<D>(kKeepsState) || detail::HasKeepsState<D>::value,
                 "adaptive optimizer contract: kOptionalHooks lists hooks::kKeepsState, but the optimizer defines no "
@@ -201,7 +242,7 @@ constexpr bool check_contract() {
                 "adaptive optimizer contract: begin_step is defined but not listed in kOptionalHooks "
                 "(add hooks::kBeginStep), so the shell would not call it");
   static_assert(!lists<D>(kSparseGradients) ||
-                    (detail::HasCheckSparse<D>::value && detail::HasApplySparse<typename D::Rule>::value),
+                    (detail::HasCheckSparse<D>::value && detail::RuleHasApplySparse<D>::value),
                 "adaptive optimizer contract: kOptionalHooks lists hooks::kSparseGradients, but the optimizer "
                 "defines no static void check_sparse(const Options&, const std::string&) or its Rule no "
                 "apply_sparse (misspelled?)");
@@ -224,6 +265,18 @@ constexpr bool takes_sparse_gradients() {
 template <class D>
 constexpr bool takes_complex_parameters() {
   return !lists<D>(kRealOnly);
+}
+
+/// Whether `D` takes only 2-D parameters (hooks::kMatricesOnly).
+template <class D>
+constexpr bool takes_only_matrices() {
+  return lists<D>(kMatricesOnly);
+}
+
+/// Whether `D`'s update is whole-tensor math (hooks::kTensorStep) rather than an elementwise Rule.
+template <class D>
+constexpr bool steps_whole_tensors() {
+  return lists<D>(kTensorStep);
 }
 
 /// Whether `D` takes only sparse gradients (hooks::kSparseOnly).

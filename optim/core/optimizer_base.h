@@ -89,7 +89,11 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// exactly the parameters step() would.
   static bool fused_cpu_takes(const Options& options, const torch::Tensor& param, const torch::Tensor& grad,
                               const State& state) {
-    return detail::fused_cpu_takes<Derived>(options, param, grad, state);
+    if constexpr (hooks::steps_whole_tensors<Derived>()) {
+      return false;  // whole-tensor math (hooks::kTensorStep): tensor ops only
+    } else {
+      return detail::fused_cpu_takes<Derived>(options, param, grad, state);
+    }
   }
 
   /// Points parameter `pi` of group `gi` at `param` (same shape) instead, its
@@ -161,6 +165,14 @@ class OptimizerBase : public torch::optim::Optimizer,
                      GroupGradient& gradient, Batch& fused);
 
  private:
+  // The updates of a step whose checks passed: each parameter's whole-tensor
+  // math (hooks::kTensorStep), or its elementwise Rule on the fused and
+  // reference drivers. (Templates only because Derived is incomplete here.)
+  template <class Grads = std::vector<std::vector<torch::Tensor>>>
+  void step_whole_tensors(const Grads& grads, std::vector<GroupGradient>& gradient);
+  template <class Grads = std::vector<std::vector<torch::Tensor>>>
+  void step_elementwise(const Grads& grads, std::vector<GroupGradient>& gradient);
+
   // Clipping and maximize, per group: the value-clip limit and the factor
   // that norm clipping and the sign of maximize fold into one multiply.
   // `dropped`: the gradients skip_nonfinite dropped (in last_grad_norm(), not in clipping).

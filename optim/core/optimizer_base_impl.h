@@ -21,6 +21,37 @@ torch::Tensor OptimizerBase<Derived, OptionsT, StateT>::step(LossClosure closure
   std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_, &state_);
   const std::vector<torch::Tensor> dropped = skip_nonfinite_groups(param_groups_, grads, skipped_steps_);
   std::vector<GroupGradient> gradient = gradient_scalars(grads, dropped);
+  if constexpr (hooks::steps_whole_tensors<Derived>()) {
+    step_whole_tensors(grads, gradient);
+  } else {
+    step_elementwise(grads, gradient);
+  }
+  return loss;
+}
+
+template <class Derived, class OptionsT, class StateT>
+template <class Grads>
+void OptimizerBase<Derived, OptionsT, StateT>::step_whole_tensors(const Grads& grads,
+                                                                  std::vector<GroupGradient>& gradient) {
+  for (const auto gi : c10::irange(param_groups_.size())) {
+    const Options& options = options_at(gi);
+    for (const auto pi : c10::irange(param_groups_[gi].params().size())) {
+      const torch::Tensor& grad = grads[gi][pi];
+      if (!grad.defined()) continue;
+      const torch::Tensor& param = param_groups_[gi].params()[pi];
+      State none;
+      State& state = detail::step_state<Derived>(state_, param, options, none);
+      hooks::begin_step<Derived>(state, param, options);
+      // Clipping and maximize's sign, as tensor ops: the same text the reference driver runs (rules/gradient.h).
+      Derived::tensor_step(state, param, prepare_gradient(grad, param, gradient[gi].host()), options);
+    }
+  }
+}
+
+template <class Derived, class OptionsT, class StateT>
+template <class Grads>
+void OptimizerBase<Derived, OptionsT, StateT>::step_elementwise(const Grads& grads,
+                                                                std::vector<GroupGradient>& gradient) {
   kernels::StepBatch<typename Derived::Rule> fused;
   for (const auto& [gi, pi] : detail::set_up_fused_cpu<Derived>(param_groups_, state_, grads, gradient, fused.cpu)) {
     const Options& options = options_at(gi);
@@ -30,7 +61,6 @@ torch::Tensor OptimizerBase<Derived, OptionsT, StateT>::step(LossClosure closure
            fused);
   }
   fused.run();  // every fused CPU tensor in one parallel pass, the CUDA ones in a few launches
-  return loss;
 }
 
 template <class Derived, class OptionsT, class StateT>

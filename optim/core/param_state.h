@@ -11,9 +11,11 @@
 #include <torch/optim/optimizer.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace adaptive {
 
@@ -44,6 +46,28 @@ inline torch::Tensor filled_like(const torch::Tensor& param, double value) {
   torch::Tensor t = torch::empty_like(param, torch::MemoryFormat::Preserve);
   (t.is_complex() ? torch::view_as_real(t) : t).fill_(value);
   return t;
+}
+
+/// The shape init_state gives state field `member` of a parameter shaped
+/// like `param` under `options`: the parameter's own for an elementwise
+/// rule's state, another for Adafactor's factored moments. Made on a meta
+/// tensor (nothing is allocated); called only where a state tensor's shape
+/// is not the parameter's, so elementwise optimizers never pay for it.
+template <class Derived, class Member>
+std::vector<int64_t> state_shape(const torch::Tensor& param, Member member, const typename Derived::Options& options) {
+  typename Derived::State made;
+  Derived::init_state(made, torch::empty(param.sizes(), param.options().device(torch::kMeta)), options);
+  const torch::Tensor& t = made.*member;
+  return t.defined() ? t.sizes().vec() : param.sizes().vec();
+}
+
+/// ", which takes state of shape [..]" where a state's shape (state_shape) is
+/// not its parameter's, else "": the end of a misfit's error.
+inline std::string takes_state_of(const std::vector<int64_t>& expected, const torch::Tensor& param) {
+  if (param.sizes() == c10::IntArrayRef(expected)) return "";
+  std::ostringstream text;
+  text << ", which takes state of shape " << c10::IntArrayRef(expected);
+  return text.str();
 }
 
 /// The state a step of `param` under `options` reads, for optimizer

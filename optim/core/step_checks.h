@@ -12,6 +12,7 @@
 
 #include "optim/core/dtype_support.h"
 #include "optim/core/hooks.h"
+#include "optim/core/param_state.h"
 #include "optim/core/options_cast.h"
 #include "optim/core/parallel_for.h"
 #include "optim/core/param_state.h"
@@ -205,6 +206,10 @@ struct StepChecks {
                 " does not support complex parameters (neither does its torch.optim namesake)");
     TORCH_CHECK(p.is_floating_point() || p.is_complex(), Derived::kName, ": parameter ", pi, " of group ", gi,
                 " has dtype ", p.scalar_type(), "; only floating-point parameters (real or complex) can be optimized");
+    TORCH_CHECK(!hooks::takes_only_matrices<Derived>() || p.dim() == 2, Derived::kName, ": parameter ", pi,
+                " of group ", gi, " has shape ", p.sizes(), "; ", Derived::kName,
+                " takes only 2-D parameters (matrices), as its torch.optim namesake: optimize the others (biases, "
+                "norms, embeddings) with another optimizer, such as adaptive::AdamW");
     TORCH_CHECK(p.layout() == torch::kStrided, Derived::kName, ": parameter ", pi, " of group ", gi, " has layout ",
                 p.layout(), "; only dense (strided) parameters can be optimized");
     TORCH_CHECK(at::has_internal_overlap(p) != at::MemOverlap::Yes, Derived::kName, ": parameter ", pi, " of group ",
@@ -238,9 +243,12 @@ struct StepChecks {
       using T = std::decay_t<decltype(value)>;
       if constexpr (std::is_same_v<T, torch::Tensor>) {
         if (!value.defined()) return;
-        TORCH_CHECK(value.sizes() == p.sizes(), Derived::kName, ": state '", fd.name, "' of parameter ", pi,
-                    " of group ", gi, " has shape ", value.sizes(), " but the parameter has shape ", p.sizes(),
-                    " (was the parameter resized since its last step? its state no longer fits it)");
+        if (value.sizes() != p.sizes()) {  // a factored moment's shape (Adafactor), or a misfit
+          const std::vector<int64_t> expected = state_shape<Derived>(p, fd.member, options);
+          TORCH_CHECK(value.sizes() == c10::IntArrayRef(expected), Derived::kName, ": state '", fd.name,
+                      "' of parameter ", pi, " of group ", gi, " has shape ", value.sizes(), " but the parameter has shape ",
+                      p.sizes(), detail::takes_state_of(expected, p), " (was the parameter resized since its last step? its state no longer fits it)");
+        }
         TORCH_CHECK(at::has_internal_overlap(value) != at::MemOverlap::Yes, Derived::kName, ": state '", fd.name,
                     "' of parameter ", pi, " of group ", gi, " has memory that overlaps itself (strides ",
                     value.strides(), ")");

@@ -120,6 +120,11 @@ class ShardedOptimizer : public torch::optim::Optimizer {
       : Optimizer(std::vector<ParamGroup>{}, std::make_unique<Options>(defaults)),
         process_group_(std::move(process_group)) {
     TORCH_CHECK(process_group_, "adaptive::ShardedOptimizer: process_group is null");
+    // Every rank refuses it alike, before any collective: none waits for another.
+    TORCH_CHECK(!hooks::steps_whole_tensors<Inner>(), "adaptive::ShardedOptimizer: ", Inner::kName,
+                " cannot be sharded: a shard steps flat pieces of parameters, which an elementwise rule updates as "
+                "it would the whole, but ", Inner::kName, "'s update is whole-tensor math (row and column means, "
+                "norms of the whole parameter); use it unsharded");
     std::vector<int64_t> numels;
     std::vector<std::vector<int64_t>> shapes;
     std::vector<bool> splittable;

@@ -56,6 +56,14 @@ int steps_to_every_branch(int kind) {
   return steps;
 }
 
+bool reduces_whole_tensors(int kind) {
+  bool whole = false;
+  visit_kind(kind, [&](auto entry) {
+    whole = adaptive::hooks::steps_whole_tensors<typename decltype(entry)::Optimizer>();
+  });
+  return whole;
+}
+
 bool ill_conditioned(torch::optim::Optimizer& optimizer) {
   bool ill = false;
   for (auto& group : optimizer.param_groups()) {

@@ -5,6 +5,7 @@
 // none keeps a list of its own.
 
 #include "tests/registry/adadelta.h"
+#include "tests/registry/adafactor.h"
 #include "tests/registry/adagrad.h"
 #include "tests/registry/adam.h"
 #include "tests/registry/adamax.h"
@@ -82,6 +83,10 @@ std::unique_ptr<torch::optim::Optimizer> random_optimizer(int kind, RandomCase& 
 
 // Steps after which every branch of kind's rule has run (its entry's kStepsToEveryBranch).
 int steps_to_every_branch(int kind);
+
+// Whether kind's update is whole-tensor math (hooks::kTensorStep: Adafactor),
+// whose reductions run in the memory order of its tensors, not elementwise.
+bool reduces_whole_tensors(int kind);
 
 // Whether any group of `optimizer` has options under which two correct
 // evaluations of its rule may part without bound (entries' ill_conditioned).

@@ -59,6 +59,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -96,8 +97,32 @@ struct Config {
   bool sparse_rows = false;
   // The share of the elements a step touches: what the floor and the add in turn move.
   double held() const { return sparse_rows ? 1.0 / kSparseStride : 1.0; }
+  // Each parameter as a matrix (matrix_width): for Adafactor, whose
+  // factored moments are what it is for (a flat tensor takes its
+  // unfactored path).
+  bool matrices = false;
+  // Shapes whose tensors hold more elements are left out (Muon: its
+  // bfloat16 Newton-Schulz products on a 1000 x 1000 matrix take seconds here).
+  int64_t max_numel = std::numeric_limits<int64_t>::max();
   static constexpr int64_t kRowWidth = 64, kSparseStride = 100;
 };
+
+// A width that divides `numel` (1024, 1000 or 500: every shape here): each
+// parameter of a Config::matrices row is a (numel / width) x width matrix.
+int64_t matrix_width(int64_t numel) {
+  for (int64_t width : {1024, 1000, 500}) {
+    if (numel % width == 0) return width;
+  }
+  return numel;
+}
+void make_matrices(std::vector<torch::Tensor>& params) {
+  for (auto& p : params) {
+    const int64_t width = matrix_width(p.numel());
+    const torch::Tensor grad = p.grad().view({-1, width});
+    p = p.detach().view({-1, width}).requires_grad_(true);
+    p.mutable_grad() = grad;
+  }
+}
 
 // The row's parameter as a table (Config::sparse_rows), with a sparse
 // gradient holding every kSparseStride-th row of its dense one.
@@ -150,12 +175,31 @@ MakeAtenStep fused_adagrad() { return nullptr; }
 // options create.
 template <class Opt>
 int default_traffic() {
-  typename Opt::State state;
-  const torch::Tensor p = torch::zeros({1});
-  Opt::init_state(state, p, typename Opt::Options());
-  int tensors = 0;
-  std::apply([&](const auto&... t) { ((tensors += t.defined() ? 1 : 0), ...); }, Opt::state_tensors(state));
-  return 4 * (1 + 2 * (1 + tensors));
+  // Whole-tensor math (Adafactor): read θ (its norm) and g, write θ; its
+  // factored moments are O(rows + cols), nothing per element.
+  if constexpr (adaptive::hooks::steps_whole_tensors<Opt>()) {
+    // Read θ and g, write θ, and read and write each state tensor of θ's
+    // size (Muon's momentum buffer; Adafactor's factored moments are
+    // O(rows + cols): nothing per element).
+    typename Opt::State state;
+    const torch::Tensor p = torch::zeros({64, 64});
+    Opt::init_state(state, p, typename Opt::Options());
+    int full = 0;
+    adaptive::detail::for_each_field<typename Opt::State>([&](const auto& field) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(state.*(field.member))>, torch::Tensor>) {
+        const torch::Tensor& t = state.*(field.member);
+        full += t.defined() && t.numel() == p.numel() ? 1 : 0;
+      }
+    });
+    return 12 + 8 * full;
+  } else {
+    typename Opt::State state;
+    const torch::Tensor p = torch::zeros({1});
+    Opt::init_state(state, p, typename Opt::Options());
+    int tensors = 0;
+    std::apply([&](const auto&... t) { ((tensors += t.defined() ? 1 : 0), ...); }, Opt::state_tensors(state));
+    return 4 * (1 + 2 * (1 + tensors));
+  }
 }
 
 // The ATen fused step of an optimizer's default options, where ATen has one.
@@ -185,9 +229,15 @@ Config default_config() {
     return std::make_unique<Opt>(p);
   };
   c.aten = aten_default<Opt>();
-  c.kernel_only = [](const torch::optim::Optimizer& o) {
-    return adaptive_benchmark::kernel_only_step(static_cast<const Opt&>(o));
-  };
+  if constexpr (adaptive::hooks::steps_whole_tensors<Opt>()) {
+    // Tensor ops on every driver: the reference column is the same code (no kernel-only side).
+    c.options = "matrices; built-in column: fused(false), the same tensor ops";
+    c.matrices = true;
+  } else {
+    c.kernel_only = [](const torch::optim::Optimizer& o) {
+      return adaptive_benchmark::kernel_only_step(static_cast<const Opt&>(o));
+    };
+  }
   return c;
 }
 
@@ -206,6 +256,11 @@ std::vector<Config> configs() {
   sparse.sparse_rows = true;
   sparse.kernel_only = nullptr;
   c.push_back(sparse);
+  // Muon: 2-D parameters only (not in the list: optim/muon.h); its cost is
+  // the matrix products, so only the shapes of small matrices.
+  Config muon = default_config<adaptive::Muon>();
+  muon.max_numel = 20000;
+  c.push_back(muon);
   // Options that change the traffic or the work. Adam: read p g m v, write p m v
   // = 28 bytes; amsgrad + v_max read and write; clipping reads g once more.
   add("Adam", "amsgrad", 36, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3).amsgrad(true)); },
@@ -316,6 +371,7 @@ void row_benchmark(benchmark::State& state, const Config& c, const Shape& s) {
     torch::manual_seed(0);
     side.params = adaptive_benchmark::make_params(s.tensors, s.numel, c.storage);
     if (c.sparse_rows) make_sparse_rows(side.params);
+    if (c.matrices) make_matrices(side.params);
     if (impl == Impl::kAtenFused) {
       side.aten_step = c.aten(side.params);
     } else {
@@ -446,6 +502,7 @@ int main(int argc, char** argv) {
         ->Repetitions(repetitions);
     for (const auto& s : shapes) {
       if (c.sparse_rows && s.tensors != 1) continue;  // a table is one tensor
+      if (s.numel > c.max_numel) continue;
       const std::string name = c.optimizer + "/" + c.options + "/" + s.name;
       benchmark::RegisterBenchmark(name.c_str(), [c, s](benchmark::State& st) { row_benchmark(st, c, s); })
           ->Unit(benchmark::kMillisecond)
