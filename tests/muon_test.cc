@@ -132,7 +132,9 @@ TEST(Muon, ClippingInsideStepEqualsTorchClippingBeforeIt) {
       if (!by_norm) torch::nn::utils::clip_grad_value_(theirs, 0.3);
       clipping.step();
       plain.step();
-      if (by_norm) EXPECT_EQ(clipping.last_grad_norm().value(), norm);
+      if (by_norm) {
+        EXPECT_EQ(clipping.last_grad_norm().value(), norm);
+      }
     }
     EXPECT_TRUE(same(ours, theirs)) << (by_norm ? "clip_grad_norm" : "clip_grad_value");
   }
