@@ -38,6 +38,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -273,18 +274,15 @@ void check_accepted_state(torch::optim::Optimizer& opt) {
           finding("a load accepted a step count that is negative or cannot advance");
         }
         // Complete: every state tensor its options make at the first step is there.
+        // (Every tensor field: whole-tensor optimizers, Adafactor's, have no state_tensors.)
         typename Opt::State made = *state;
         Opt::init_state(made, param, *options);
         bool complete = true;
-        std::apply(
-            [&](const auto&... loaded) {
-              std::apply(
-                  [&](const auto&... needed) {
-                    ((complete = complete && (loaded.defined() || !needed.defined())), ...);
-                  },
-                  Opt::state_tensors(made));
-            },
-            Opt::state_tensors(*state));
+        adaptive::detail::for_each_field<typename Opt::State>([&](const auto& field) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(made.*(field.member))>, torch::Tensor>) {
+            complete = complete && ((state->*(field.member)).defined() || !(made.*(field.member)).defined());
+          }
+        });
         if (step > 0 && !complete) finding("a load accepted a state past its first step without its moments");
       });
     }
