@@ -12,7 +12,6 @@
 
 #include "optim/core/dtype_support.h"
 #include "optim/core/hooks.h"
-#include "optim/core/param_state.h"
 #include "optim/core/options_cast.h"
 #include "optim/core/parallel_for.h"
 #include "optim/core/param_state.h"
@@ -246,8 +245,9 @@ struct StepChecks {
         if (value.sizes() != p.sizes()) {  // a factored moment's shape (Adafactor), or a misfit
           const std::vector<int64_t> expected = state_shape<Derived>(p, fd.member, options);
           TORCH_CHECK(value.sizes() == c10::IntArrayRef(expected), Derived::kName, ": state '", fd.name,
-                      "' of parameter ", pi, " of group ", gi, " has shape ", value.sizes(), " but the parameter has shape ",
-                      p.sizes(), detail::takes_state_of(expected, p), " (was the parameter resized since its last step? its state no longer fits it)");
+                      "' of parameter ", pi, " of group ", gi, " has shape ", value.sizes(),
+                      " but the parameter has shape ", p.sizes(), detail::takes_state_of(expected, p),
+                      " (was the parameter resized since its last step? its state no longer fits it)");
         }
         TORCH_CHECK(at::has_internal_overlap(value) != at::MemOverlap::Yes, Derived::kName, ": state '", fd.name,
                     "' of parameter ", pi, " of group ", gi, " has memory that overlaps itself (strides ",
