@@ -1,6 +1,7 @@
 #include "examples/optimizer_flags.h"
 
 #include "examples/flag_checks.h"
+#include "examples/muon_recipe.h"
 
 #include "optim/optim.h"
 #include "optim/sharded.h"
@@ -63,9 +64,16 @@ torch::Device device_of(const RunFlags& flags) {
   return torch::Device(flags.device);
 }
 
+// Muon is not in optim/optimizers.h's list, whose optimizers take any
+// parameter: it takes only matrices. The examples run its recipe
+// (examples/muon_recipe.h), Muon for the 2-D weights and AdamW for the rest.
+constexpr const char* kMuon = "muon";
+constexpr ExampleDefaults kMuonDefaults{/*regression_lr=*/0.01, /*regression_steps=*/15000, /*mnist_lr=*/1e-3,
+                                        /*has_builtin=*/false, /*shardable=*/false};
+
 std::vector<std::string> optimizer_names() {
 #define ADAPTIVE_NAME(Class, flag, ...) #flag,
-  return {ADAPTIVE_OPTIMIZERS(ADAPTIVE_NAME)};
+  return {ADAPTIVE_OPTIMIZERS(ADAPTIVE_NAME) kMuon};
 #undef ADAPTIVE_NAME
 }
 
@@ -77,6 +85,7 @@ ExampleDefaults example_defaults(const std::string& optimizer) {
   }
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULTS)
 #undef ADAPTIVE_DEFAULTS
+  if (optimizer == kMuon) return kMuonDefaults;
   throw std::invalid_argument("unknown --optimizer " + optimizer);
 }
 
@@ -191,6 +200,13 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& fl
   if (flags.optimizer == #flag) return make<adaptive::Class>(flags, builtin, std::move(params), lr, shard_over);
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_MAKE)
 #undef ADAPTIVE_MAKE
+  if (flags.optimizer == kMuon) {
+    if (builtin) throw std::invalid_argument("--impl builtin: LibTorch has no torch::optim::Muon; use --impl adaptive");
+    if (flags.bias_correction != "default") throw std::invalid_argument("--bias-correction: Muon has no bias correction");
+    // ShardedOptimizer refuses Muon (whole-matrix math) on every rank, before any collective.
+    if (shard_over) return adaptive_optimizer<adaptive::Muon>(std::move(params), adaptive::MuonOptions(lr), shard_over);
+    return std::make_unique<MuonWithAdamW>(params, lr, flags.clip_grad_norm, flags.clip_grad_value);
+  }
   throw std::invalid_argument("unknown --optimizer " + flags.optimizer);
 }
 
@@ -214,6 +230,7 @@ int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {
 #define ADAPTIVE_STATE_BYTES(Class, ...) add_state_bytes<adaptive::Class>(optimizer, bytes) ||
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_STATE_BYTES) false;
 #undef ADAPTIVE_STATE_BYTES
+  if (const auto* recipe = dynamic_cast<const MuonWithAdamW*>(&optimizer)) bytes = recipe->state_bytes();
   return bytes;
 }
 

@@ -95,9 +95,9 @@ int main(int argc, char** argv) {
     for (const auto& impl : examples::implementations(flags)) {
       Run run;
       run.impl = impl;
-      for (int i = 0; i < 2; ++i) {
-        run.params.push_back(torch::zeros({1}, torch::TensorOptions().dtype(dtype).device(device).requires_grad(true)));
-      }
+      // w as torch::nn::Linear(1, 1) holds it, a 1 x 1 matrix (Muon takes only matrices), and b.
+      const auto like = torch::TensorOptions().dtype(dtype).device(device).requires_grad(true);
+      run.params = {torch::zeros({1, 1}, like), torch::zeros({1}, like)};
       run.optimizer = examples::make_optimizer(flags, impl, run.params, lr, dist.shard_group());
       runs.push_back(std::move(run));
     }

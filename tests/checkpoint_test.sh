@@ -88,6 +88,9 @@ a, b = json.load(open('$TMP/$name.ref.json')), json.load(open('$TMP/$name.json')
 assert (a['param_l2'], a['final_loss'], a['steps']) == (b['param_l2'], b['final_loss'], b['steps']), (a, b)"
 }
 check mnist_cnn_resume_is_exact resume_equals cnn "$BIN/mnist" --data "$TMP/tiny" --model cnn --batch-size 40 --optimizer rmsprop
+# Muon's recipe (examples/muon_recipe.h): two optimizers' state in one checkpoint.
+check mnist_cnn_muon_resume_is_exact resume_equals cnn_muon "$BIN/mnist" --data "$TMP/tiny" --model cnn --batch-size 40 \
+  --optimizer muon --lr-gamma 0.5
 check torchscript_resume_is_exact resume_equals ts "$BIN/torchscript" --data "$TMP/tiny" --batch-size 40 --out "$TMP/ts_out.pt"
 
 # ---- refusals

@@ -42,6 +42,10 @@ for opt in $(optimizers); do
   # the summation order picks: measured 3.0e-6 (Bazel, 2.13) and 7.2e-5
   # (CMake, 1.13); Adam and Adagrad stay near 1e-7.
   tolerance=1e-5; [[ $opt == rmsprop ]] && tolerance=2e-4
+  # Muon orthogonalizes in bfloat16 (8 significant bits): a last-bit
+  # difference in the summed gradient that flips one bfloat16 rounding moves
+  # that element by up to 2^-8 = 3.9e-3 relative; measured 3.4e-3 (l2) after 20 steps.
+  [[ $opt == muon ]] && tolerance=1e-2
   check "mnist_${opt}_1_vs_2_ranks" bash -c "
     $LAUNCH -n 1 -- ${MNIST[*]} --epochs 2 --optimizer $opt --clip-grad-norm 1 --save-params $TMP/mn_${opt}_1.bin &&
     $LAUNCH -n 2 -- ${MNIST[*]} --epochs 2 --optimizer $opt --clip-grad-norm 1 --save-params $TMP/mn_${opt}_2.bin &&
