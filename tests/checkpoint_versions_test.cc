@@ -2,7 +2,8 @@
 // what LibTorch 1.13 and 2.13 wrote for the same short run (tools/make_checkpoints
 // runs this binary with --write under each): torch::save of every optimizer of
 // optim/optimizers.h, and of its built-in where it has one, after 3 float64
-// steps. Each is
+// steps; and of Muon, SparseAdam and Adam with complex state (amsgrad on:
+// every state tensor), each with the parameters and gradients it takes. Each is
 // loaded under the LibTorch this test is built against, and the next step
 // must equal the step of an optimizer that never stopped.
 //
@@ -44,11 +45,81 @@ constexpr double kLr = 0.05;  // not any optimizer's default: shows whether load
 const std::vector<std::string> kVersions = {"1.13", "2.13"};
 const std::vector<std::string> kImpls = {"adaptive", "builtin"};
 
+// Deterministic parameters and gradients (no random numbers: those may differ
+// between versions): two tensors, the gradient of step t a function of t.
+std::vector<torch::Tensor> make_params() {
+  auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  return {torch::linspace(-1, 1, 12, opts).reshape({3, 4}).requires_grad_(true),
+          torch::linspace(0.5, 2, 5, opts).requires_grad_(true)};
+}
+torch::Tensor grad_of(const torch::Tensor& param, size_t i, int step) {
+  auto index = torch::arange(param.numel(), torch::kFloat64).reshape(param.sizes());
+  return torch::sin(index * 0.7 + 1.3 * step + static_cast<double>(i));
+}
+void set_grads(const std::vector<torch::Tensor>& params, int step) {
+  for (size_t i = 0; i < params.size(); ++i) params[i].mutable_grad() = grad_of(params[i], i, step);
+}
+
 using Make = std::function<std::unique_ptr<torch::optim::Optimizer>(const std::vector<torch::Tensor>&)>;
 struct Optimizer {
   std::string name;  // its --optimizer flag; the files' names
   Make adaptive, builtin;  // builtin: empty where LibTorch has none
+  std::function<std::vector<torch::Tensor>()> params = make_params;
+  std::function<void(const std::vector<torch::Tensor>&, int)> grads = set_grads;
+  bool same_algorithm_as_another = false;  // a variant of another entry's optimizer: no cross-algorithm cases
 };
+
+// The optimizers outside the registry's list, and complex state: each with
+// the parameters and gradients it takes.
+std::vector<Optimizer> beyond_the_registry() {
+  std::vector<Optimizer> v;
+  // Muon: matrices only.
+  Optimizer muon{"muon", [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
+                   return std::make_unique<adaptive::Muon>(params, adaptive::MuonOptions(kLr).weight_decay(0.01));
+                 }};
+  muon.params = [] {
+    auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+    return std::vector<torch::Tensor>{torch::linspace(-1, 1, 12, opts).reshape({3, 4}).requires_grad_(true),
+                                      torch::linspace(0.5, 2, 10, opts).reshape({5, 2}).requires_grad_(true)};
+  };
+  v.push_back(std::move(muon));
+  // SparseAdam: sparse gradients holding two of the 3 x 4 matrix's rows and
+  // three of the vector's five entries, which ones following the step.
+  Optimizer sparse{"sparse_adam", [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
+                     return std::make_unique<adaptive::SparseAdam>(params, adaptive::SparseAdamOptions(kLr));
+                   }};
+  sparse.grads = [](const std::vector<torch::Tensor>& params, int step) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int64_t rows = params[i].size(0);
+      auto kept = (torch::arange(rows, torch::kInt64) + step) % rows < rows / 2 + 1;
+      auto dense = grad_of(params[i], i, step);
+      auto mask = params[i].dim() == 2 ? kept.unsqueeze(1).to(torch::kFloat64) : kept.to(torch::kFloat64);
+      params[i].mutable_grad() = (dense * mask).to_sparse(1);
+    }
+  };
+  v.push_back(std::move(sparse));
+  // Complex state: Adam on complex parameters (exp_avg complex, exp_avg_sq
+  // real after view_as_real, as torch.optim keeps it).
+  Optimizer complex{"adam_complex", [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
+                      return std::make_unique<adaptive::Adam>(params, adaptive::AdamOptions(kLr).amsgrad(true));
+                    }};
+  complex.params = [] {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : make_params()) {
+      out.push_back(torch::complex(p.detach(), p.detach().flip(0) * 0.5).requires_grad_(true));
+    }
+    return out;
+  };
+  complex.grads = [](const std::vector<torch::Tensor>& params, int step) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto real = grad_of(params[i], i, step);
+      params[i].mutable_grad() = torch::complex(real, torch::cos(real * 3.0));
+    }
+  };
+  complex.same_algorithm_as_another = true;
+  v.push_back(std::move(complex));
+  return v;
+}
 
 // Every optimizer of the registry, with its entry's stateful options: not the
 // defaults where an option adds state or changes what is saved.
@@ -69,6 +140,7 @@ const std::vector<Optimizer>& optimizers() {
       }
       v.push_back(std::move(o));
     });
+    for (auto& o : beyond_the_registry()) v.push_back(std::move(o));
     return v;
   }();
   return all;
@@ -81,20 +153,6 @@ const Optimizer& optimizer_named(const std::string& name) {
 }
 bool has_builtin(const std::string& name) { return static_cast<bool>(optimizer_named(name).builtin); }
 
-// Deterministic parameters and gradients (no random numbers: those may differ
-// between versions): two tensors, the gradient of step t a function of t.
-std::vector<torch::Tensor> make_params() {
-  auto opts = torch::TensorOptions().dtype(torch::kFloat64);
-  return {torch::linspace(-1, 1, 12, opts).reshape({3, 4}).requires_grad_(true),
-          torch::linspace(0.5, 2, 5, opts).requires_grad_(true)};
-}
-void set_grads(const std::vector<torch::Tensor>& params, int step) {
-  for (size_t i = 0; i < params.size(); ++i) {
-    auto index = torch::arange(params[i].numel(), torch::kFloat64).reshape(params[i].sizes());
-    params[i].mutable_grad() = torch::sin(index * 0.7 + 1.3 * step + static_cast<double>(i));
-  }
-}
-
 std::unique_ptr<torch::optim::Optimizer> make(const std::string& impl, const std::string& name,
                                               const std::vector<torch::Tensor>& params) {
   const Optimizer& o = optimizer_named(name);
@@ -106,7 +164,7 @@ std::unique_ptr<torch::optim::Optimizer> run(const std::string& impl, const std:
                                              const std::vector<torch::Tensor>& params) {
   auto opt = make(impl, name, params);
   for (int t = 1; t <= kSteps; ++t) {
-    set_grads(params, t);
+    optimizer_named(name).grads(params, t);
     opt->step();
   }
   return opt;
@@ -139,14 +197,15 @@ TEST_P(CheckpointVersions, NextStepEqualsAnUninterruptedRun) {
   EXPECT_EQ(has_hex_keys(path), c.version == "1.13" && c.source == "builtin") << path;
 
   // The reference: never stopped, one more step.
-  auto reference = make_params();
+  const Optimizer& o = optimizer_named(c.name);
+  auto reference = o.params();
   auto straight = run(c.target, c.name, reference);
   const auto resumed = [&] {
     std::vector<torch::Tensor> out;
     for (const auto& p : reference) out.push_back(p.detach().clone().requires_grad_(true));
     return out;
   }();
-  set_grads(reference, kSteps + 1);
+  o.grads(reference, kSteps + 1);
   straight->step();
 
   auto loaded = make(c.target, c.name, resumed);
@@ -156,7 +215,7 @@ TEST_P(CheckpointVersions, NextStepEqualsAnUninterruptedRun) {
   const bool restores_options = c.target == "adaptive" || ADAPTIVE_TORCH_AT_LEAST(2, 4);
   EXPECT_EQ(lr, restores_options ? kLr : 1.0);
   loaded->param_groups()[0].options().set_lr(kLr);
-  set_grads(resumed, kSteps + 1);
+  o.grads(resumed, kSteps + 1);
   loaded->step();
   for (size_t i = 0; i < resumed.size(); ++i) {
     const double diff = (resumed[i] - reference[i]).abs().max().item<double>();
@@ -207,10 +266,11 @@ class CrossAlgorithm : public ::testing::TestWithParam<Cross> {};
 TEST_P(CrossAlgorithm, IsRefusedAndLeavesTheOptimizerUnchanged) {
   const Cross& c = GetParam();
   const std::string path = file_of("tests/data/checkpoints/" + c.version, c.source, c.name);
-  auto params = make_params();
+  const Optimizer& target = optimizer_named(c.target);
+  auto params = target.params();
   auto opt = make("adaptive", c.target, params);
   opt->param_groups()[0].options().set_lr(0.25);
-  set_grads(params, 1);
+  target.grads(params, 1);
   opt->step();
   std::ostringstream before;
   torch::save(*opt, before);
@@ -236,9 +296,10 @@ std::vector<Cross> cross_cases() {
     for (const auto& source : kImpls) {
       for (const auto& o : optimizers()) {
         const std::string& name = o.name;
-        if (source == "builtin" && !has_builtin(name)) continue;
+        if ((source == "builtin" && !has_builtin(name)) || o.same_algorithm_as_another) continue;
         for (const auto& t : optimizers()) {
           const std::string& target = t.name;
+          if (t.same_algorithm_as_another) continue;
           const bool adam_pair = (name == "adam" && target == "adamw") || (name == "adamw" && target == "adam");
           if (target != name && !(source == "builtin" && adam_pair)) out.push_back({version, source, name, target});
         }
@@ -261,7 +322,7 @@ int main(int argc, char** argv) {
     for (const auto& impl : kImpls) {
       for (const auto& o : optimizers()) {
         if (impl == "builtin" && !o.builtin) continue;
-        auto params = make_params();
+        auto params = o.params();
         auto opt = run(impl, o.name, params);
         torch::save(*opt, file_of(argv[2], impl, o.name));
         ++written;
