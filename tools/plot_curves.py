@@ -106,10 +106,14 @@ def running_mean(values, n):
 
 def draw_compare(ax, specs, logy, smooth):
     """One curve per log: its adaptive run (its only run if it has one)."""
+    cycled = 0  # curves drawn in the color cycle's colors
     for title, path in specs:
         curves = read_log(path)
         steps, losses = curves.get("adaptive") or next(iter(curves.values()))
-        style = dict(color="black", ls="--", lw=1.8) if title == "sgd" else dict(lw=1.4)
+        # The color cycle has 10 colors: from the 11th curve on, another line
+        # style tells two of one color apart.
+        style = dict(color="black", ls="--", lw=1.8) if title == "sgd" else dict(lw=1.4, ls=["-", "-.", ":"][cycled // 10 % 3])
+        cycled += title != "sgd"
         ax.plot(steps, running_mean(losses, smooth), label=title + (" (baseline)" if title == "sgd" else ""), **style)
     ax.set_xlabel("step")
     ax.set_ylabel("loss" + (f" (running mean of {smooth} steps)" if smooth > 1 else ""))
