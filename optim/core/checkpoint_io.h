@@ -194,11 +194,9 @@ struct CheckpointIO {
           auto& value = (*state).*(fd.member);
           if constexpr (std::is_same_v<std::decay_t<decltype(value)>, torch::Tensor>) {
             if (!value.defined()) return;
-            if (value.sizes() == p.sizes()) return;
-            const std::vector<int64_t> expected = state_shape<Derived>(p, fd.member, *new_options[gi]);
-            TORCH_CHECK(value.sizes() == c10::IntArrayRef(expected), name, "::load: state '", fd.name,
-                        "' of parameter ", pi, " in group ", gi, " has shape ", value.sizes(),
-                        " but the parameter has shape ", p.sizes(), detail::takes_state_of(expected, p));
+            const std::string misfit = detail::state_shape_misfit<Derived>(value, p, fd.member, *new_options[gi]);
+            TORCH_CHECK(misfit.empty(), name, "::load: state '", fd.name, "' of parameter ", pi, " in group ", gi, " ",
+                        misfit);
           }
         });
         check_loaded_state(*state, p, *new_options[gi], gi, pi);

@@ -61,12 +61,20 @@ std::vector<int64_t> state_shape(const torch::Tensor& param, Member member, cons
   return t.defined() ? t.sizes().vec() : param.sizes().vec();
 }
 
-/// ", which takes state of shape [..]" where a state's shape (state_shape) is
-/// not its parameter's, else "": the end of a misfit's error.
-inline std::string takes_state_of(const std::vector<int64_t>& expected, const torch::Tensor& param) {
-  if (param.sizes() == c10::IntArrayRef(expected)) return "";
+/// "" where state tensor `value` (field `member`) fits a parameter shaped
+/// like `param` under `options`, else what is wrong with it: "has shape [..]
+/// but the parameter has shape [..]", and ", which takes state of shape [..]"
+/// where that is not the parameter's (state_shape). The one shape check of a
+/// state, for steps (StepChecks::check_state) and loads (CheckpointIO::load).
+template <class Derived, class Member>
+std::string state_shape_misfit(const torch::Tensor& value, const torch::Tensor& param, Member member,
+                               const typename Derived::Options& options) {
+  if (value.sizes() == param.sizes()) return "";
+  const std::vector<int64_t> expected = state_shape<Derived>(param, member, options);
+  if (value.sizes() == c10::IntArrayRef(expected)) return "";
   std::ostringstream text;
-  text << ", which takes state of shape " << c10::IntArrayRef(expected);
+  text << "has shape " << value.sizes() << " but the parameter has shape " << param.sizes();
+  if (param.sizes() != c10::IntArrayRef(expected)) text << ", which takes state of shape " << c10::IntArrayRef(expected);
   return text.str();
 }
 

@@ -242,13 +242,9 @@ struct StepChecks {
       using T = std::decay_t<decltype(value)>;
       if constexpr (std::is_same_v<T, torch::Tensor>) {
         if (!value.defined()) return;
-        if (value.sizes() != p.sizes()) {  // a factored moment's shape (Adafactor), or a misfit
-          const std::vector<int64_t> expected = state_shape<Derived>(p, fd.member, options);
-          TORCH_CHECK(value.sizes() == c10::IntArrayRef(expected), Derived::kName, ": state '", fd.name,
-                      "' of parameter ", pi, " of group ", gi, " has shape ", value.sizes(),
-                      " but the parameter has shape ", p.sizes(), detail::takes_state_of(expected, p),
-                      " (was the parameter resized since its last step? its state no longer fits it)");
-        }
+        const std::string misfit = state_shape_misfit<Derived>(value, p, fd.member, options);
+        TORCH_CHECK(misfit.empty(), Derived::kName, ": state '", fd.name, "' of parameter ", pi, " of group ", gi, " ",
+                    misfit, " (was the parameter resized since its last step? its state no longer fits it)");
         TORCH_CHECK(at::has_internal_overlap(value) != at::MemOverlap::Yes, Derived::kName, ": state '", fd.name,
                     "' of parameter ", pi, " of group ", gi, " has memory that overlaps itself (strides ",
                     value.strides(), ")");
