@@ -64,17 +64,15 @@ torch::Device device_of(const RunFlags& flags) {
   return torch::Device(flags.device);
 }
 
-// Muon is not in optim/optimizers.h's list, whose optimizers take any
-// parameter: it takes only matrices. The examples run its recipe
-// (examples/muon_recipe.h), Muon for the 2-D weights and AdamW for the rest.
-constexpr const char* kMuon = "muon";
-constexpr ExampleDefaults kMuonDefaults{/*regression_lr=*/0.01, /*regression_steps=*/15000, /*mnist_lr=*/1e-3,
-                                        /*has_builtin=*/false, /*shardable=*/false};
-
+// Every optimizer of the list but those that take only sparse gradients
+// (SparseAdam: examples/embedding.cc), which these models do not have.
 std::vector<std::string> optimizer_names() {
-#define ADAPTIVE_NAME(Class, flag, ...) #flag,
-  return {ADAPTIVE_OPTIMIZERS(ADAPTIVE_NAME) kMuon};
+  std::vector<std::string> names;
+#define ADAPTIVE_NAME(Class, flag, ...) \
+  if (!adaptive::hooks::takes_only_sparse_gradients<adaptive::Class>()) names.push_back(#flag);
+  ADAPTIVE_OPTIMIZERS(ADAPTIVE_NAME)
 #undef ADAPTIVE_NAME
+  return names;
 }
 
 ExampleDefaults example_defaults(const std::string& optimizer) {
@@ -85,7 +83,6 @@ ExampleDefaults example_defaults(const std::string& optimizer) {
   }
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULTS)
 #undef ADAPTIVE_DEFAULTS
-  if (optimizer == kMuon) return kMuonDefaults;
   throw std::invalid_argument("unknown --optimizer " + optimizer);
 }
 
@@ -180,6 +177,11 @@ std::unique_ptr<torch::optim::Optimizer> make(const OptimizerFlags& flags, bool 
       return std::make_unique<typename Opt::Builtin>(params, typename Opt::BuiltinOptions(lr));
     }
   }
+  // Muon takes only matrices: its recipe gives the rest to AdamW. (Sharded,
+  // ShardedOptimizer refuses Muon on every rank, before any collective.)
+  if constexpr (std::is_same_v<Opt, adaptive::Muon>) {
+    if (!shard_over) return std::make_unique<MuonWithAdamW>(params, lr, flags.clip_grad_norm, flags.clip_grad_value);
+  }
   Options options(lr);
   options.clip_grad_norm(flags.clip_grad_norm).clip_grad_value(flags.clip_grad_value);
   if constexpr (HasBiasCorrection<Options>::value) {
@@ -200,13 +202,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerFlags& fl
   if (flags.optimizer == #flag) return make<adaptive::Class>(flags, builtin, std::move(params), lr, shard_over);
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_MAKE)
 #undef ADAPTIVE_MAKE
-  if (flags.optimizer == kMuon) {
-    if (builtin) throw std::invalid_argument("--impl builtin: LibTorch has no torch::optim::Muon; use --impl adaptive");
-    if (flags.bias_correction != "default") throw std::invalid_argument("--bias-correction: Muon has no bias correction");
-    // ShardedOptimizer refuses Muon (whole-matrix math) on every rank, before any collective.
-    if (shard_over) return adaptive_optimizer<adaptive::Muon>(std::move(params), adaptive::MuonOptions(lr), shard_over);
-    return std::make_unique<MuonWithAdamW>(params, lr, flags.clip_grad_norm, flags.clip_grad_value);
-  }
   throw std::invalid_argument("unknown --optimizer " + flags.optimizer);
 }
 

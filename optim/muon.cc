@@ -1,6 +1,5 @@
 #include "optim/muon.h"
 
-#include "optim/core/optimizer_base_impl.h"
 #include "optim/core/validation.h"
 
 #include <cmath>
@@ -47,6 +46,5 @@ void Muon::tensor_step(MuonParamState& state, const torch::Tensor& param, const 
   muon_update(param, grad, state.momentum_buffer(), s);
 }
 
-template class OptimizerBase<Muon, MuonOptions, MuonParamState>;
 
 }  // namespace adaptive

@@ -105,6 +105,4 @@ class Muon : public OptimizerBase<Muon, MuonOptions, MuonParamState> {
                           const MuonOptions& options);
 };
 
-extern template class OptimizerBase<Muon, MuonOptions, MuonParamState>;
-
 }  // namespace adaptive

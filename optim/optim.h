@@ -4,6 +4,4 @@
 // and maximize. Include this (every optimizer, see optim/optimizers.h), or
 // one optimizer's header.
 
-#include "optim/muon.h"
 #include "optim/optimizers.h"
-#include "optim/sparse_adam.h"

@@ -17,7 +17,11 @@
 //   flag     its name on the examples' command line (--optimizer flag)
 //   the rest the examples' defaults for it, checked to converge by
 //            tests/examples_test.sh: learning rate and steps on y = 3x + 5
-//            (|w − 3| < 0.01, |b − 5| < 0.05), learning rate on MNIST
+//            (|w − 3| < 0.01, |b − 5| < 0.05), learning rate on MNIST.
+//            Muon's are its recipe's (examples/muon_recipe.h: Muon for the
+//            matrices, AdamW for the rest). SparseAdam, which takes only
+//            sparse gradients, has none (0): the regression and MNIST
+//            examples do not offer it; examples/embedding.cc is its example.
 
 #include "optim/adadelta.h"
 #include "optim/adafactor.h"
@@ -26,11 +30,13 @@
 #include "optim/adamax.h"
 #include "optim/adamw.h"
 #include "optim/asgd.h"
+#include "optim/muon.h"
 #include "optim/nadam.h"
 #include "optim/radam.h"
 #include "optim/rmsprop.h"
 #include "optim/rprop.h"
 #include "optim/sgd.h"
+#include "optim/sparse_adam.h"
 
 #define ADAPTIVE_OPTIMIZERS(X)         \
   X(Adam, adam, 0.2, 1000, 1e-3)       \
@@ -44,7 +50,9 @@
   X(Adamax, adamax, 0.2, 2000, 2e-3)      \
   X(ASGD, asgd, 0.01, 3000, 0.05)        \
   X(Rprop, rprop, 0.01, 1000, 1e-3)        \
-  X(Adafactor, adafactor, 0.05, 1000, 1e-2)
+  X(Adafactor, adafactor, 0.05, 1000, 1e-2) \
+  X(SparseAdam, sparse_adam, 0, 0, 0)       \
+  X(Muon, muon, 0.01, 15000, 1e-3)
 
 #include "optim/rules/rules.h"
 

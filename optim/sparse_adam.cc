@@ -1,6 +1,5 @@
 #include "optim/sparse_adam.h"
 
-#include "optim/core/optimizer_base_impl.h"
 #include "optim/core/validation.h"
 
 #include <cmath>
@@ -43,6 +42,5 @@ template SparseAdamScalars<float> SparseAdam::scalars<float>(const SparseAdamOpt
 template SparseAdamScalars<double> SparseAdam::scalars<double>(const SparseAdamOptions&,
                                                                 const SparseAdamParamState&, GradientScalars<double>);
 
-template class OptimizerBase<SparseAdam, SparseAdamOptions, SparseAdamParamState>;
 
 }  // namespace adaptive

@@ -97,7 +97,4 @@ class SparseAdam : public OptimizerBase<SparseAdam, SparseAdamOptions, SparseAda
                                       GradientScalars<double> gradient);
 };
 
-// Its shell is compiled once, in sparse_adam.cc (as optimizers.h does for the others).
-extern template class OptimizerBase<SparseAdam, SparseAdamOptions, SparseAdamParamState>;
-
 }  // namespace adaptive

@@ -2,8 +2,8 @@
 // what LibTorch 1.13 and 2.13 wrote for the same short run (tools/make_checkpoints
 // runs this binary with --write under each): torch::save of every optimizer of
 // optim/optimizers.h, and of its built-in where it has one, after 3 float64
-// steps; and of Muon, SparseAdam and Adam with complex state (amsgrad on:
-// every state tensor), each with the parameters and gradients it takes. Each is
+// steps, each with the parameters and gradients it takes (tests/registry/registry.h:
+// shape_for); and of Adam with complex state (amsgrad on: every state tensor). Each is
 // loaded under the LibTorch this test is built against, and the next step
 // must equal the step of an optimizer that never stopped.
 //
@@ -69,35 +69,21 @@ struct Optimizer {
   bool same_algorithm_as_another = false;  // a variant of another entry's optimizer: no cross-algorithm cases
 };
 
-// The optimizers outside the registry's list, and complex state: each with
-// the parameters and gradients it takes.
-std::vector<Optimizer> beyond_the_registry() {
+// Sparse gradients (SparseAdam) holding two of the 3 x 4 matrix's rows and
+// three of the vector's five entries, which ones following the step.
+void set_sparse_grads(const std::vector<torch::Tensor>& params, int step) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int64_t rows = params[i].size(0);
+    auto kept = (torch::arange(rows, torch::kInt64) + step) % rows < rows / 2 + 1;
+    auto dense = grad_of(params[i], i, step);
+    auto mask = params[i].dim() == 2 ? kept.unsqueeze(1).to(torch::kFloat64) : kept.to(torch::kFloat64);
+    params[i].mutable_grad() = (dense * mask).to_sparse(1);
+  }
+}
+
+// Complex state, beside the registry's optimizers: Adam on complex parameters.
+std::vector<Optimizer> complex_state() {
   std::vector<Optimizer> v;
-  // Muon: matrices only.
-  Optimizer muon{"muon", [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
-                   return std::make_unique<adaptive::Muon>(params, adaptive::MuonOptions(kLr).weight_decay(0.01));
-                 }};
-  muon.params = [] {
-    auto opts = torch::TensorOptions().dtype(torch::kFloat64);
-    return std::vector<torch::Tensor>{torch::linspace(-1, 1, 12, opts).reshape({3, 4}).requires_grad_(true),
-                                      torch::linspace(0.5, 2, 10, opts).reshape({5, 2}).requires_grad_(true)};
-  };
-  v.push_back(std::move(muon));
-  // SparseAdam: sparse gradients holding two of the 3 x 4 matrix's rows and
-  // three of the vector's five entries, which ones following the step.
-  Optimizer sparse{"sparse_adam", [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
-                     return std::make_unique<adaptive::SparseAdam>(params, adaptive::SparseAdamOptions(kLr));
-                   }};
-  sparse.grads = [](const std::vector<torch::Tensor>& params, int step) {
-    for (size_t i = 0; i < params.size(); ++i) {
-      const int64_t rows = params[i].size(0);
-      auto kept = (torch::arange(rows, torch::kInt64) + step) % rows < rows / 2 + 1;
-      auto dense = grad_of(params[i], i, step);
-      auto mask = params[i].dim() == 2 ? kept.unsqueeze(1).to(torch::kFloat64) : kept.to(torch::kFloat64);
-      params[i].mutable_grad() = (dense * mask).to_sparse(1);
-    }
-  };
-  v.push_back(std::move(sparse));
   // Complex state: Adam on complex parameters (exp_avg complex, exp_avg_sq
   // real after view_as_real, as torch.optim keeps it).
   Optimizer complex{"adam_complex", [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
@@ -132,6 +118,14 @@ const std::vector<Optimizer>& optimizers() {
       Optimizer o{entry.flag, [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
                     return std::make_unique<Opt>(params, Entry::Info::stateful(typename Opt::Options(kLr)));
                   }};
+      // The two parameters as Opt takes them (matrices for Muon), and its gradients.
+      o.params = [] {
+        auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+        return std::vector<torch::Tensor>{
+            torch::linspace(-1, 1, 12, opts).reshape(adaptive_test::shape_for<Opt>({3, 4})).requires_grad_(true),
+            torch::linspace(0.5, 2, 5, opts).reshape(adaptive_test::shape_for<Opt>({5})).requires_grad_(true)};
+      };
+      if constexpr (adaptive::hooks::takes_only_sparse_gradients<Opt>()) o.grads = set_sparse_grads;
       if constexpr (!std::is_void_v<typename Opt::Builtin>) {
         o.builtin = [](const auto& params) -> std::unique_ptr<torch::optim::Optimizer> {
           return std::make_unique<typename Opt::Builtin>(params,
@@ -140,7 +134,7 @@ const std::vector<Optimizer>& optimizers() {
       }
       v.push_back(std::move(o));
     });
-    for (auto& o : beyond_the_registry()) v.push_back(std::move(o));
+    for (auto& o : complex_state()) v.push_back(std::move(o));
     return v;
   }();
   return all;

@@ -355,20 +355,20 @@ TEST(Parameters, ComplexParametersStepAsTheirRealView) {
   EXPECT_EQ(compared, 6 * takes_complex);
 }
 
-// Those whose torch.optim namesakes refuse complex parameters (Adafactor)
-// refuse them by name, at construction, before anything is made.
+// Those whose torch.optim namesakes refuse complex parameters (Adafactor,
+// SparseAdam, Muon) refuse them by name, at construction, before anything is made.
 TEST(Parameters, ComplexParametersAreRefusedByNameWhereTorchOptimRefusesThem) {
   int refused = 0;
   adaptive_test::for_each_optimizer([&](auto entry) {
     using Opt = typename decltype(entry)::Optimizer;
     if (adaptive::hooks::takes_complex_parameters<Opt>()) return;
     const auto z = torch::ones({4, 2}, torch::kComplexFloat).requires_grad_();
-    EXPECT_ERROR_HAS(Opt({torch::ones({3}).requires_grad_(), z}),
+    EXPECT_ERROR_HAS(Opt({torch::ones(adaptive_test::shape_for<Opt>({3})).requires_grad_(), z}),
                      std::string(Opt::kName) + ": parameter 1 of group 0 has dtype ComplexFloat; " + Opt::kName +
                          " does not support complex parameters");
     ++refused;
   });
-  EXPECT_GE(refused, 1);
+  EXPECT_EQ(refused, 3);
 }
 
 TEST(Parameters, ComplexParametersWithSparseGradientsAreRefusedByName) {

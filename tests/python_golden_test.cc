@@ -131,16 +131,13 @@ Options options_from(const json& group) {
   return o;
 }
 
-// Calls f(name, Optimizer{}) for every optimizer the golden files hold: the
-// registry's, SparseAdam (its cases give it sparse gradients, see
-// sparse_rows; the registry's suites give dense ones) and Muon (2-D
-// parameters only: its cases step the weight matrices).
+// Calls f(name, Optimizer{}) for every optimizer of the registry (SparseAdam's
+// cases give it sparse gradients, see sparse_rows; Muon's step the weight
+// matrices).
 template <class F>
 void for_each_golden_optimizer(F&& f) {
   adaptive_test::for_each_optimizer(
       [&](auto entry) { f(entry.name, static_cast<typename decltype(entry)::Optimizer*>(nullptr)); });
-  f("SparseAdam", static_cast<adaptive::SparseAdam*>(nullptr));
-  f("Muon", static_cast<adaptive::Muon*>(nullptr));
 }
 
 // The optimizer called `name`, with one group per entry of `cfg`; null for a

@@ -33,24 +33,30 @@ std::vector<torch::Tensor> clone_params(const std::vector<torch::Tensor>& params
   return out;
 }
 
+// What each step does to the gradients first (sparse ones for SparseAdam).
+using Prepare = std::function<void(const std::vector<torch::Tensor>&)>;
+
 // Trains `total` steps straight through, and `k` + (total − k) steps with a
 // save to disk, fresh parameters and a fresh optimizer (made by `resume`) in
 // between. Returns the largest relative difference of the final parameters.
-double interrupted_vs_straight(const Make& first, const Make& resume, int k, int total) {
+double interrupted_vs_straight(const Make& first, const Make& resume, int k, int total, const Prepare& prepare = nullptr) {
   const Problem problem = make_problem(torch::kFloat64, torch::kCPU, 11);
+  const auto before_step = [&](const std::vector<torch::Tensor>& params) {
+    return prepare ? std::function<void()>([&prepare, params] { prepare(params); }) : nullptr;
+  };
   auto straight = fresh_params(problem);
   auto opt = first(straight);
-  train(*opt, straight, problem, total);
+  train(*opt, straight, problem, total, before_step(straight));
 
   auto before = fresh_params(problem);
   auto opt1 = first(before);
-  train(*opt1, before, problem, k);
+  train(*opt1, before, problem, k, before_step(before));
   const std::string path = temp_path("resume");
   torch::save(*opt1, path);
   auto after = clone_params(before);  // new tensors: state must follow by position
   auto opt2 = resume(after);
   torch::load(*opt2, path);
-  train(*opt2, after, problem, total - k);
+  train(*opt2, after, problem, total - k, before_step(after));
   return max_relative_diff(after, straight);
 }
 
@@ -65,17 +71,30 @@ Make maker(Options options) {
   };
 }
 
+// A registry entry's optimizer on the two groups it takes (mlp_groups).
+template <class Opt>
+Make entry_maker(typename Opt::Options options) {
+  return [options](std::vector<torch::Tensor> params) {
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    const auto taken = mlp_groups<Opt>(params);
+    groups.emplace_back(taken[0]);
+    groups.emplace_back(taken[1], std::make_unique<typename Opt::Options>(options));
+    return std::make_unique<Opt>(groups, options);
+  };
+}
+
 struct ResumeRun {
   std::string name;
   Make make;
   Make resume_into;  // the same optimizer with other options: load must restore them
+  Prepare prepare;   // prepare_gradients<Opt>
 };
 
 class Resume : public ::testing::TestWithParam<ResumeRun> {};
 
 TEST_P(Resume, IsBitIdenticalToAnUninterruptedRun) {
   const ResumeRun& c = GetParam();
-  EXPECT_EQ(interrupted_vs_straight(c.make, c.resume_into, 37, 120), 0.0);
+  EXPECT_EQ(interrupted_vs_straight(c.make, c.resume_into, 37, 120, c.prepare), 0.0);
 }
 
 // Every registry entry's resume cases: options that add state or change what
@@ -86,7 +105,8 @@ std::vector<ResumeRun> resume_cases() {
     using Entry = decltype(entry);
     using Opt = typename Entry::Optimizer;
     for (const auto& c : Entry::Info::resume()) {
-      cases.push_back({std::string(entry.name) + "_" + c.label, maker<Opt>(c.options), maker<Opt>(c.resume_into)});
+      cases.push_back({std::string(entry.name) + "_" + c.label, entry_maker<Opt>(c.options),
+                       entry_maker<Opt>(c.resume_into), prepare_gradients<Opt>});
     }
   });
   return cases;

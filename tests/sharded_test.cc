@@ -155,11 +155,12 @@ TEST(Sharded, AdagradEqualsUnshardedBitForBit) {
 
 // Every elementwise optimizer of optim/optimizers.h, sharded: defaults with
 // norm clipping, two groups, 3 ranks (the three above also with their own
-// options). Whole-tensor math (Adafactor) is refused, on every rank alike.
+// options). Whole-tensor math (Adafactor, Muon) and sparse gradients only
+// (SparseAdam) are refused, on every rank alike.
 TEST(Sharded, EveryOptimizerEqualsUnshardedBitForBit) {
   adaptive_test::for_each_optimizer([](auto entry) {
     using Opt = typename decltype(entry)::Optimizer;
-    if constexpr (adaptive::hooks::steps_whole_tensors<Opt>()) {
+    if constexpr (adaptive::hooks::steps_whole_tensors<Opt>() || adaptive::hooks::takes_only_sparse_gradients<Opt>()) {
       run_ranks(2, [&](int rank, Group group) {
         auto params = make_params();
         const std::string error = adaptive_test::error_of([&] { adaptive::ShardedOptimizer<Opt>(params, typename Opt::Options(), group); });

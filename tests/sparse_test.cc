@@ -374,22 +374,11 @@ TEST(SparseAdam, GradientWithoutEntriesCountsAStepAndMovesNothing) {
   EXPECT_TRUE(torch::equal(sparse_adam_state(opt, p).exp_avg(), torch::zeros({5, 2})));
 }
 
-TEST(SparseAdam, InvalidOptionsAreRefusedNamingOptionAndValue) {
+// (Invalid options: validation_test, from the registry entry
+// tests/registry/sparse_adam.h.) A group's options: the error names the group.
+TEST(SparseAdam, AGroupsInvalidOptionNamesTheGroup) {
   const auto p = torch::randn({3}, torch::kFloat64);
   using O = adaptive::SparseAdamOptions;
-  const std::vector<std::pair<O, std::string>> cases = {
-      {O(0.0), "adaptive::SparseAdam: invalid lr = 0 (expected a finite number > 0)"},
-      {O(-1e-3), "adaptive::SparseAdam: invalid lr = -0.001 (expected a finite number > 0)"},
-      {O(std::numeric_limits<double>::quiet_NaN()), "adaptive::SparseAdam: invalid lr = nan"},
-      {O().eps(0), "adaptive::SparseAdam: invalid eps = 0 (expected a finite number > 0)"},
-      {O().betas(std::make_tuple(1.0, 0.999)), "adaptive::SparseAdam: invalid betas[0] = 1 (expected a number in [0, 1))"},
-      {O().betas(std::make_tuple(0.9, -0.1)), "adaptive::SparseAdam: invalid betas[1] = -0.1"},
-      {O().clip_grad_norm(-1), "adaptive::SparseAdam: invalid clip_grad_norm = -1"},
-  };
-  for (const auto& [options, expected] : cases) {
-    const std::string error = error_of([&] { adaptive::SparseAdam opt({p}, options); });
-    EXPECT_NE(error.find(expected), std::string::npos) << error;
-  }
   // A group's options: the error names the group too.
   adaptive::SparseAdam opt({p});
   const std::string error = error_of([&] {
@@ -480,6 +469,7 @@ TEST(SparseAdam, OtherOptimizersCheckpointsAreRefusedBothWays) {
   int refused = 0;
   for_each_optimizer([&](auto entry) {
     using Opt = typename decltype(entry)::Optimizer;
+    if constexpr (std::is_same_v<Opt, adaptive::SparseAdam>) return;
     const auto q = torch::randn({4, 2}, torch::kFloat64);
     Opt other({q}, OptimizerInfo<Opt>::stateful(typename Opt::Options(0.25)));
     q.mutable_grad() = torch::ones({4, 2}, torch::kFloat64);
@@ -498,7 +488,7 @@ TEST(SparseAdam, OtherOptimizersCheckpointsAreRefusedBothWays) {
     EXPECT_TRUE(other_before.str() == other_after.str() && sparse_before.str() == sparse_after.str()) << entry.name;
     ++refused;
   });
-  EXPECT_EQ(refused, kKinds);
+  EXPECT_EQ(refused, kKinds - 1);
 }
 
 }  // namespace

@@ -123,8 +123,11 @@ class ShardedOptimizer : public torch::optim::Optimizer {
     // Every rank refuses it alike, before any collective: none waits for another.
     TORCH_CHECK(!hooks::steps_whole_tensors<Inner>(), "adaptive::ShardedOptimizer: ", Inner::kName,
                 " cannot be sharded: a shard steps flat pieces of parameters, which an elementwise rule updates as "
-                "it would the whole, but ", Inner::kName, "'s update is whole-tensor math (row and column means, "
-                "norms of the whole parameter); use it unsharded");
+                "it would the whole, but ", Inner::kName, "'s update is whole-tensor math (means, norms or matrix "
+                "products of the whole parameter); use it unsharded");
+    TORCH_CHECK(!hooks::takes_only_sparse_gradients<Inner>(), "adaptive::ShardedOptimizer: ", Inner::kName,
+                " cannot be sharded: it takes only sparse gradients, and a shard's piece of a sparse gradient is "
+                "not a view of it; use it unsharded");
     std::vector<int64_t> numels;
     std::vector<std::vector<int64_t>> shapes;
     std::vector<bool> splittable;

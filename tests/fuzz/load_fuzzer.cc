@@ -37,6 +37,7 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -51,12 +52,23 @@ std::vector<torch::Tensor> make_params() {
 }
 
 // Every optimizer of optim/optimizers.h, with the options that give it the
-// most state (its test entry's stateful()).
-std::vector<std::unique_ptr<torch::optim::Optimizer>> make_all(const std::vector<torch::Tensor>& params) {
-  std::vector<std::unique_ptr<torch::optim::Optimizer>> all;
+// most state (its test entry's stateful()), on the parameters it takes (Muon:
+// the matrix), and what its gradients need before a step (SparseAdam: sparse).
+struct Made {
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  std::function<void(const std::vector<torch::Tensor>&)> prepare;
+};
+std::vector<Made> make_all(const std::vector<torch::Tensor>& params) {
+  std::vector<Made> all;
   adaptive_test::for_each_optimizer([&](auto registered) {
     using R = decltype(registered);
-    all.push_back(std::make_unique<typename R::Optimizer>(params, R::Info::stateful(typename R::Options(0.05))));
+    using Opt = typename R::Optimizer;
+    std::vector<torch::Tensor> taken;
+    for (const auto& p : params) {
+      if (!adaptive::hooks::takes_only_matrices<Opt>() || p.dim() == 2) taken.push_back(p);
+    }
+    all.push_back({std::make_unique<Opt>(taken, R::Info::stateful(typename R::Options(0.05))),
+                   adaptive_test::prepare_gradients<Opt>});
   });
   return all;
 }
@@ -317,8 +329,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto all = make_all(params);
   for (size_t which = 0; which < all.size(); ++which) {
-    auto& opt = all[which];
+    auto& opt = all[which].opt;
     for (auto& p : params) p.mutable_grad() = torch::sin(p.detach() * 3 + static_cast<double>(which));
+    all[which].prepare(params);
     opt->step();  // state to keep (or lose)
     const std::string before = saved(*opt);
     bool loaded = false;

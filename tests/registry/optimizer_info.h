@@ -26,6 +26,10 @@
 //                                  option grid compared with the built-in
 //                                  (tests/parity_cases.h).
 //
+// What parameters and gradients an optimizer takes is not an entry member:
+// it follows from the optimizer's hooks (tests/registry/registry.h:
+// shape_for, gradient_for).
+//
 // Python goldens need nothing here: tests/python_golden_test.cc reads a
 // golden case's options by the names of Options::fields().
 

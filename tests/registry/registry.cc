@@ -64,6 +64,30 @@ bool reduces_whole_tensors(int kind) {
   return whole;
 }
 
+bool takes_any_parameter(int kind) {
+  bool any = false;
+  visit_kind(kind, [&](auto entry) { any = takes_any_parameter<typename decltype(entry)::Optimizer>(); });
+  return any;
+}
+
+int kinds_taking_any_parameter() {
+  int n = 0;
+  for_each_optimizer([&](auto entry) { n += takes_any_parameter<typename decltype(entry)::Optimizer>() ? 1 : 0; });
+  return n;
+}
+
+std::vector<int64_t> shape_for(int kind, const std::vector<int64_t>& sizes) {
+  std::vector<int64_t> shape;
+  visit_kind(kind, [&](auto entry) { shape = shape_for<typename decltype(entry)::Optimizer>(sizes); });
+  return shape;
+}
+
+torch::Tensor gradient_for(int kind, const torch::Tensor& grad) {
+  torch::Tensor out;
+  visit_kind(kind, [&](auto entry) { out = gradient_for<typename decltype(entry)::Optimizer>(grad); });
+  return out;
+}
+
 bool ill_conditioned(torch::optim::Optimizer& optimizer) {
   bool ill = false;
   for (auto& group : optimizer.param_groups()) {

@@ -229,10 +229,16 @@ Config default_config() {
     return std::make_unique<Opt>(p);
   };
   c.aten = aten_default<Opt>();
-  if constexpr (adaptive::hooks::steps_whole_tensors<Opt>()) {
+  if constexpr (adaptive::hooks::takes_only_sparse_gradients<Opt>()) {
+    // SparseAdam: read p g m v, write p m v = 28 bytes per element held.
+    c.options = "1% of 64-wide rows; built-in column: reference driver";
+    c.sparse_rows = true;
+  } else if constexpr (adaptive::hooks::steps_whole_tensors<Opt>()) {
     // Tensor ops on every driver: the reference column is the same code (no kernel-only side).
     c.options = "matrices; built-in column: fused(false), the same tensor ops";
     c.matrices = true;
+    // Muon's cost is its matrix products: only the shapes of small matrices.
+    if constexpr (adaptive::hooks::takes_only_matrices<Opt>()) c.max_numel = 20000;
   } else {
     c.kernel_only = [](const torch::optim::Optimizer& o) {
       return adaptive_benchmark::kernel_only_step(static_cast<const Opt&>(o));
@@ -250,17 +256,6 @@ std::vector<Config> configs() {
 #define ADAPTIVE_DEFAULT_ROW(Class, ...) c.push_back(default_config<adaptive::Class>());
   ADAPTIVE_OPTIMIZERS(ADAPTIVE_DEFAULT_ROW)
 #undef ADAPTIVE_DEFAULT_ROW
-  // SparseAdam: read p g m v, write p m v = 28 bytes per element held.
-  Config sparse = default_config<adaptive::SparseAdam>();
-  sparse.options = "1% of 64-wide rows; built-in column: reference driver";
-  sparse.sparse_rows = true;
-  sparse.kernel_only = nullptr;
-  c.push_back(sparse);
-  // Muon: 2-D parameters only (not in the list: optim/muon.h); its cost is
-  // the matrix products, so only the shapes of small matrices.
-  Config muon = default_config<adaptive::Muon>();
-  muon.max_numel = 20000;
-  c.push_back(muon);
   // Options that change the traffic or the work. Adam: read p g m v, write p m v
   // = 28 bytes; amsgrad + v_max read and write; clipping reads g once more.
   add("Adam", "amsgrad", 36, [](auto p) { return std::make_unique<Adam>(p, AdamOptions(1e-3).amsgrad(true)); },
