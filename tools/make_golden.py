@@ -8,6 +8,10 @@ against.
   python3 tools/make_golden.py            PyTorch 2.13 (the wheel tools/setup installs)
   /usr/bin/python3 tools/make_golden.py   Debian's python3-torch 1.13
 
+With a torch that has torch.amp.GradScaler("cpu") (2.3 on), it also writes
+tests/data/golden_grad_scaler.json (tools/golden_grad_scaler.py), which both
+LibTorch builds read.
+
 Each case records the default single-tensor path (foreach=False, the ground
 truth) and, as further references, foreach=True and fused=True where this
 torch offers them for the optimizer on CPU. The problem data (inputs, targets,
@@ -477,6 +481,9 @@ def main():
     counts = {v: sum(v in c["variants"] for c in doc["cases"]) for v in ("foreach", "fused")}
     print(f"wrote {len(doc['cases'])} cases (torch {torch.__version__}; further references: "
           f"foreach {counts['foreach']}, fused {counts['fused']}) to {os.path.normpath(out_path)}")
+    import golden_grad_scaler  # noqa: E402 (this folder is on sys.path: see the bottom of the file)
+    if len(sys.argv) <= 1 and golden_grad_scaler.has_cpu_grad_scaler():
+        golden_grad_scaler.write()
 
 
 if __name__ == "__main__":

@@ -21,3 +21,8 @@
 // c10d's ProcessGroupGloo is a c10d::Backend from 2.0 on, wrapped in a
 // c10d::ProcessGroup; up to 1.13 it was the ProcessGroup itself.
 #define ADAPTIVE_GLOO_IS_BACKEND ADAPTIVE_TORCH_AT_LEAST(2, 0)
+
+// ATen's loss-scaling kernels (_amp_foreach_non_finite_check_and_unscale_,
+// _amp_update_scale_) have a CPU kernel from 2.3 on (torch.amp.GradScaler("cpu"));
+// before, CUDA only. GradScaler runs its own reference where they lack one.
+#define ADAPTIVE_ATEN_HAS_CPU_AMP_KERNELS ADAPTIVE_TORCH_AT_LEAST(2, 3)

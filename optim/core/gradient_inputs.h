@@ -5,6 +5,7 @@
 // runs these on the whole model's groups, as OptimizerBase on its own.
 
 #include "optim/core/step_checks.h"
+#include "optim/kernels/fused_cpu.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/irange.h>
@@ -27,6 +28,28 @@ struct GradientInputs {
   static torch::Tensor stored_values(const torch::Tensor& g) {
     if (g.is_sparse()) return g._values();
     return g.is_complex() ? at::view_as_real(g) : g;
+  }
+
+  /// Whether every defined gradient of `grads` holds only finite values:
+  /// those the fused CPU driver takes in one parallel read
+  /// (kernels::fused_all_finite), the others (other devices and dtypes) by
+  /// ATen's isfinite, read once at the end (on a GPU, the one synchronization).
+  static bool all_finite(const std::vector<std::vector<torch::Tensor>>& grads) {
+    std::vector<torch::Tensor> fused, other;
+    for (const auto& group : grads) {
+      for (const auto& g : group) {
+        if (!g.defined()) continue;
+        torch::Tensor v = stored_values(g);
+        const bool fast = v.is_cpu() && v.is_contiguous() &&
+                          (v.scalar_type() == at::kFloat || v.scalar_type() == at::kDouble);
+        (fast ? fused : other).push_back(std::move(v));
+      }
+    }
+    if (!fused.empty() && !kernels::fused_all_finite(fused)) return false;
+    if (other.empty()) return true;
+    std::vector<torch::Tensor> each;
+    for (const auto& v : other) each.push_back(at::isfinite(v).all().to(other.front().device()));
+    return at::stack(each).all().item<bool>();
   }
 
   /// A group with skip_nonfinite and a NaN or ±inf gradient takes no step:

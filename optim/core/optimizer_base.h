@@ -19,6 +19,7 @@
 #include "optim/core/gradient_inputs.h"
 #include "optim/core/hooks.h"
 #include "optim/core/param_state.h"
+#include "optim/core/scaled_step.h"
 #include "optim/core/step_checks.h"
 #include "optim/rules/gradient.h"
 
@@ -52,7 +53,8 @@ inline torch::Tensor run_closure(const torch::optim::Optimizer::LossClosure& clo
 template <class Derived, class OptionsT, class StateT>
 class OptimizerBase : public torch::optim::Optimizer,
                       public detail::StepChecks<Derived, OptionsT>,
-                      public detail::GradientInputs<Derived, OptionsT> {
+                      public detail::GradientInputs<Derived, OptionsT>,
+                      public ScaledStep {
   using Checks = detail::StepChecks<Derived, OptionsT>;
   using Inputs = detail::GradientInputs<Derived, OptionsT>;
   using Checkpoint = detail::CheckpointIO<Derived, OptionsT, StateT>;
@@ -74,6 +76,10 @@ class OptimizerBase : public torch::optim::Optimizer,
   /// that has a gradient. Everything is checked before anything is written: on
   /// an error no parameter or state has changed.
   torch::Tensor step(LossClosure closure = nullptr) override;
+
+  /// GradScaler's fused path (core/scaled_step.h): the step with the loss
+  /// scale undone inside it, or none when a gradient is not finite.
+  bool step_unscaling(double inv_scale) override;
 
   /// Checks the group (options, parameters) and adds it with its own options
   /// (a copy), or a copy of the defaults when it has none. Hides
@@ -185,6 +191,7 @@ class OptimizerBase : public torch::optim::Optimizer,
 
   ParamList unique_params_;  // the parameters a step last found each listed once (check_params)
   GradNormSource norm_source_;
+  double unscale_ = 1;  // step_unscaling's inv_scale while it steps, else 1
   c10::optional<double> last_grad_norm_;
   torch::Tensor last_grad_norm_on_device_;  // instead, when the norm stayed on the GPU
   int64_t skipped_steps_ = 0;

@@ -12,6 +12,8 @@
 #include "optim/core/sparse_entries.h"
 #include "optim/kernels/dispatch.h"
 
+#include <cmath>
+
 namespace adaptive {
 
 template <class Derived, class OptionsT, class StateT>
@@ -27,6 +29,28 @@ torch::Tensor OptimizerBase<Derived, OptionsT, StateT>::step(LossClosure closure
     step_elementwise(grads, gradient);
   }
   return loss;
+}
+
+template <class Derived, class OptionsT, class StateT>
+bool OptimizerBase<Derived, OptionsT, StateT>::step_unscaling(double inv_scale) {
+  TORCH_CHECK(std::isfinite(inv_scale) && inv_scale > 0, Derived::kName, ": step_unscaling: inv_scale is ",
+              inv_scale, "; the inverse of a loss scale must be positive and finite");
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_, &state_);
+  if (!Inputs::all_finite(grads)) return false;
+  // Every gradient is finite: skip_nonfinite would skip nothing.
+  unscale_ = inv_scale;
+  struct Reset {
+    double& value;
+    ~Reset() { value = 1; }
+  } reset{unscale_};
+  std::vector<GroupGradient> gradient = gradient_scalars(grads, {});
+  if constexpr (hooks::steps_whole_tensors<Derived>()) {
+    step_whole_tensors(grads, gradient);
+  } else {
+    step_elementwise(grads, gradient);
+  }
+  return true;
 }
 
 template <class Derived, class OptionsT, class StateT>
@@ -132,7 +156,12 @@ OptimizerBase<Derived, OptionsT, StateT>::OptimizerBase(std::vector<torch::Tenso
 template <class Derived, class OptionsT, class StateT>
 std::vector<GroupGradient> OptimizerBase<Derived, OptionsT, StateT>::gradient_scalars(
     const std::vector<std::vector<torch::Tensor>>& grads, const std::vector<torch::Tensor>& dropped) {
-  const NormInputs in = norm_inputs(param_groups_, grads);
+  NormInputs in = norm_inputs(param_groups_, grads);
+  // Clipping reads the gradients unscaled: multiplied as GradScaler::unscale_
+  // multiplies them (one rounding), into temporaries.
+  if (unscale_ != 1) {
+    for (auto& v : in.values) v = v.mul(unscale_);
+  }
   // The clipping coefficient of a max_norm, once the global norm is known:
   // on the host, or (device_norm) as a tensor on the GPU.
   std::function<double(double)> coefficient;
@@ -160,6 +189,7 @@ std::vector<GroupGradient> OptimizerBase<Derived, OptionsT, StateT>::gradient_sc
   for (const auto gi : c10::irange(param_groups_.size())) {
     const Options& o = options_at(gi);
     GroupGradient s;
+    s.scalars.unscale = unscale_;
     s.scalars.clip_value = o.clip_grad_value();
     if (o.clip_grad_norm() > 0 && device_norm.defined()) {
       s.coefficient = clip_coefficient_on_device(o.clip_grad_norm(), device_norm);

@@ -4,6 +4,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +14,21 @@ namespace {
 
 // Fixed-size chunks make the reduction order independent of the thread count.
 constexpr int64_t kNormChunk = 1 << 16;
+
+// A slice of one tensor, for reductions spread over ATen's threads.
+struct Chunk {
+  size_t tensor;
+  int64_t lo, hi;
+};
+std::vector<Chunk> chunks_of(const std::vector<at::Tensor>& tensors) {
+  std::vector<Chunk> chunks;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    for (int64_t lo = 0; lo < tensors[t].numel(); lo += kNormChunk) {
+      chunks.push_back({t, lo, std::min(tensors[t].numel(), lo + kNormChunk)});
+    }
+  }
+  return chunks;
+}
 
 }  // namespace
 
@@ -62,16 +78,7 @@ int fused_threads(int64_t numel) {
 }
 
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
-  struct Chunk {
-    size_t tensor;
-    int64_t lo, hi;
-  };
-  std::vector<Chunk> chunks;
-  for (size_t t = 0; t < grads.size(); ++t) {
-    for (int64_t lo = 0; lo < grads[t].numel(); lo += kNormChunk) {
-      chunks.push_back({t, lo, std::min(grads[t].numel(), lo + kNormChunk)});
-    }
-  }
+  const std::vector<Chunk> chunks = chunks_of(grads);
   std::vector<double> partial(chunks.size(), 0.0);
   at::parallel_for(0, static_cast<int64_t>(chunks.size()), 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
@@ -87,6 +94,22 @@ double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vec
   double total = 0;
   for (double p : partial) total += p;
   return total;
+}
+
+bool fused_all_finite(const std::vector<at::Tensor>& values) {
+  const std::vector<Chunk> chunks = chunks_of(values);
+  std::atomic<bool> finite{true};
+  at::parallel_for(0, static_cast<int64_t>(chunks.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end && finite.load(std::memory_order_relaxed); ++c) {
+      const Chunk& k = chunks[c];
+      const at::Tensor& v = values[k.tensor];
+      const bool ok = capability() == Capability::kDefault
+                          ? DEFAULT::all_finite(v.data_ptr(), v.scalar_type(), k.lo, k.hi)
+                          : AVX2::all_finite(v.data_ptr(), v.scalar_type(), k.lo, k.hi);
+      if (!ok) finite = false;
+    }
+  });
+  return finite;
 }
 
 }  // namespace kernels

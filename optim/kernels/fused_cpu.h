@@ -84,6 +84,11 @@ int fused_threads(int64_t numel);
 // accumulated in double in a fixed order: the same result for any thread count.
 double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
 
+// Whether every element of every tensor of `values` (CPU, contiguous,
+// float32 or float64) is finite: one parallel read of each, as fast as
+// memory delivers it. GradScaler's fused path takes its inf check from here.
+bool fused_all_finite(const std::vector<at::Tensor>& values);
+
 // Collects the fused jobs of one step of Rule, per dtype, and runs them together.
 template <class Rule>
 class FusedBatch {

@@ -247,6 +247,46 @@ double sum_of_squares(const E* g, int64_t lo, int64_t hi, double clip) {
 }
 #endif
 
+// Whether elements [lo, hi) are all finite: x·0 is 0 for a finite x and NaN
+// for ±inf or NaN, so a sum of them is NaN exactly when one is not finite.
+// Branch-free, so that it runs at the speed of reading memory.
+template <class E>
+bool all_finite_scalar(const E* g, int64_t lo, int64_t hi) {
+  E acc = 0;
+  for (int64_t i = lo; i < hi; ++i) acc += g[i] * E(0);
+  return acc == acc;
+}
+
+#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+inline bool all_finite(const float* g, int64_t lo, int64_t hi) {
+  const __m256 zero = _mm256_setzero_ps();
+  __m256 acc0 = zero, acc1 = zero;
+  int64_t i = lo;
+  for (; i + 16 <= hi; i += 16) {
+    acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(g + i), zero));
+    acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(g + i + 8), zero));
+  }
+  const __m256 acc = _mm256_add_ps(acc0, acc1);
+  return _mm256_movemask_ps(_mm256_cmp_ps(acc, acc, _CMP_UNORD_Q)) == 0 && all_finite_scalar(g, i, hi);
+}
+inline bool all_finite(const double* g, int64_t lo, int64_t hi) {
+  const __m256d zero = _mm256_setzero_pd();
+  __m256d acc0 = zero, acc1 = zero;
+  int64_t i = lo;
+  for (; i + 8 <= hi; i += 8) {
+    acc0 = _mm256_add_pd(acc0, _mm256_mul_pd(_mm256_loadu_pd(g + i), zero));
+    acc1 = _mm256_add_pd(acc1, _mm256_mul_pd(_mm256_loadu_pd(g + i + 4), zero));
+  }
+  const __m256d acc = _mm256_add_pd(acc0, acc1);
+  return _mm256_movemask_pd(_mm256_cmp_pd(acc, acc, _CMP_UNORD_Q)) == 0 && all_finite_scalar(g, i, hi);
+}
+#else
+template <class E>
+bool all_finite(const E* g, int64_t lo, int64_t hi) {
+  return all_finite_scalar(g, lo, hi);
+}
+#endif
+
 }  // namespace CPU_CAPABILITY
 }  // namespace kernels
 }  // namespace adaptive

@@ -9,6 +9,7 @@
   namespace kernels {                                                                             \
   namespace NS {                                                                                  \
   double sum_of_squares(const void* grad, at::ScalarType dtype, int64_t lo, int64_t hi, double clip); \
+  bool all_finite(const void* grad, at::ScalarType dtype, int64_t lo, int64_t hi);                  \
   int threads_for(int64_t numel);                                                                 \
   }                                                                                               \
   }                                                                                               \
