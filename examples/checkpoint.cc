@@ -103,6 +103,12 @@ void CheckpointWriter::add_run(const std::string& name, const std::vector<torch:
   runs_.push_back(name);
 }
 
+void CheckpointWriter::add_scaler(const std::string& name, const adaptive::GradScaler& scaler) {
+  torch::serialize::OutputArchive scaler_archive;
+  scaler.save(scaler_archive);
+  archive_.write("runs/" + name + "/grad_scaler", scaler_archive);
+}
+
 void CheckpointWriter::save(const std::string& path) {
   auto& generator = at::detail::getDefaultCPUGenerator();
   {
@@ -136,6 +142,14 @@ CheckpointReader::CheckpointReader(const std::string& path, const nlohmann::json
   auto& generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(const_cast<at::Generator&>(generator).mutex());
   const_cast<at::Generator&>(generator).set_state(rng);
+}
+
+void CheckpointReader::restore_scaler(const std::string& name, adaptive::GradScaler& scaler) {
+  torch::serialize::InputArchive scaler_archive;
+  if (!archive_.try_read("runs/" + name + "/grad_scaler", scaler_archive)) {
+    throw std::runtime_error("checkpoint '" + path_ + "' has no loss scaler for run '" + name + "'");
+  }
+  scaler.load(scaler_archive);
 }
 
 nlohmann::json CheckpointReader::restore_run(const std::string& name, const std::vector<torch::Tensor>& model,

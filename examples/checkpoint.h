@@ -14,6 +14,8 @@
 // on POSIX file systems), and the directory entry is synced. A crash at any
 // moment leaves FILE either the previous complete checkpoint or the new one.
 
+#include "optim/grad_scaler.h"
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -32,6 +34,8 @@ class CheckpointWriter {
   void add_run(const std::string& name, const std::vector<torch::Tensor>& model,
                const torch::optim::Optimizer& optimizer, const nlohmann::json& progress);
 
+  // Adds run `name`'s loss scaler (--amp fp16), Python's state_dict keys.
+  void add_scaler(const std::string& name, const adaptive::GradScaler& scaler);
   // Adds the RNG state and writes everything to `path` atomically (see above).
   void save(const std::string& path);
 
@@ -52,6 +56,8 @@ class CheckpointReader {
   // count and shapes) so that a mismatch changes nothing.
   nlohmann::json restore_run(const std::string& name, const std::vector<torch::Tensor>& model,
                              torch::optim::Optimizer& optimizer);
+  // Restores run `name`'s loss scaler (all-or-nothing, GradScaler::load).
+  void restore_scaler(const std::string& name, adaptive::GradScaler& scaler);
 
  private:
   std::string path_;

@@ -4,6 +4,7 @@
 //   tools/prepare_data                  # data/mnist and data/fashion-mnist
 //   bazel run //examples:mnist -- --model cnn --impl both
 //   bazel run //examples:mnist -- --data data/fashion-mnist --epochs 3
+//   bazel run //examples:mnist -- --amp fp16   # autocast + adaptive::GradScaler (--amp bf16: no scaler)
 //   bazel run //examples:mnist -- --checkpoint /tmp/ck.pt      # kill it, then:
 //   bazel run //examples:mnist -- --checkpoint /tmp/ck.pt --resume /tmp/ck.pt
 //
@@ -49,6 +50,12 @@ int main(int argc, char** argv) {
       ->check(examples::number_in(0, 1))
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and dropout")->capture_default_str();
+  std::string amp = "none";
+  app.add_option("--amp", amp,
+                 "mixed precision: the forward pass under autocast in bfloat16 (bf16) or float16 (fp16, with "
+                 "adaptive::GradScaler's loss scaling); parameters and optimizer stay float32")
+      ->check(CLI::IsMember({"none", "bf16", "fp16"}))
+      ->capture_default_str();
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   examples::add_checkpoint_flags(app, checkpoint, "epoch");
@@ -60,6 +67,15 @@ int main(int argc, char** argv) {
     const examples::Distributed dist(distributed_flags);
     if (!dist.is_root()) run_flags.summary = run_flags.csv = run_flags.save_params = "";  // rank 0 reports
     const torch::Device device = examples::device_of(run_flags);
+    const c10::optional<at::ScalarType> amp_dtype = examples::amp_dtype(amp);
+    if (amp_dtype) {
+      const std::string unsupported = examples::amp_unsupported(*amp_dtype, device);
+      if (!unsupported.empty()) throw std::invalid_argument("--amp " + amp + ": " + unsupported);
+      if (*amp_dtype == at::kHalf && dist.sharded()) {
+        throw std::invalid_argument("--amp fp16 with --shard: loss scaling over a sharded optimizer is not supported "
+                                    "yet; use --amp bf16 (no scaler) or leave out --shard");
+      }
+    }
     const double lr = flags.lr.value_or(examples::example_defaults(flags.optimizer).mnist_lr);
     const std::string dir = examples::user_path(data_dir);
     auto train_set = examples::IdxDataset(dir, examples::IdxDataset::Split::kTrain);
@@ -80,19 +96,23 @@ int main(int argc, char** argv) {
       run.impl = impl;
       run.model = examples::wrap(module);
       run.optimizer = examples::make_optimizer(flags, impl, run.model.parameters(), lr, dist.shard_group());
+      run.amp = amp_dtype;
+      if (amp_dtype == at::kHalf) run.scaler = std::make_unique<adaptive::GradScaler>();
       runs.push_back(std::move(run));
     }
     if (dist.is_root()) {
-      std::printf("mnist: %s, %s, lr %g, batch %lld, %lld train / %lld test images from %s, %s, %s\n",
+      std::printf("mnist: %s, %s, lr %g, batch %lld, %lld train / %lld test images from %s, %s, %s%s\n",
                   model_name.c_str(), flags.optimizer.c_str(), lr, static_cast<long long>(batch_size),
                   static_cast<long long>(train_size), static_cast<long long>(test_set.images().size(0)), dir.c_str(),
-                  run_flags.device.c_str(), dist.describe().c_str());
+                  run_flags.device.c_str(), dist.describe().c_str(),
+                  amp == "none" ? "" : (", autocast " + amp + (amp == "fp16" ? " with loss scaling" : "")).c_str());
     }
 
     // What a checkpoint must agree on to be resumed (not --epochs or --max-steps: a run may be extended).
     nlohmann::json config = examples::config_of(flags, lr);
     config.update({{"example", "mnist"}, {"model", model_name}, {"data", dir}, {"train_images", train_size},
                    {"batch_size", batch_size}, {"seed", seed}, {"lr_gamma", lr_gamma}, {"device", run_flags.device}});
+    if (amp != "none") config["amp"] = amp;  // absent when off: older checkpoints stay resumable
     if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
     std::vector<torch::optim::StepLR> schedules;
     for (auto& run : runs) schedules.emplace_back(*run.optimizer, /*step_size=*/1, lr_gamma);
@@ -138,6 +158,7 @@ int main(int argc, char** argv) {
       doc["data"] = dir;
       doc["batch_size"] = batch_size;
       doc["lr_gamma"] = lr_gamma;
+      doc["amp"] = amp;
       doc["world_size"] = dist.world_size();
       doc["sharded"] = dist.sharded();
       doc["optimizer_state_bytes_rank0"] = state_bytes;

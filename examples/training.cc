@@ -54,6 +54,7 @@ void save_runs(const std::string& path, const nlohmann::json& config, const std:
   for (const auto& run : runs) {
     writer.add_run(run.impl, run.model.tensors(), *run.optimizer,
                    {{"epoch", epoch}, {"steps", run.steps}, {"history", to_json(run.history)}});
+    if (run.scaler) writer.add_scaler(run.impl, *run.scaler);
   }
   writer.save(dist.checkpoint_path(path));
 }
@@ -64,6 +65,7 @@ int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::
   CheckpointReader reader(dist.checkpoint_path(path), config);
   int64_t epoch = 0;
   for (auto& run : runs) {
+    if (run.scaler) reader.restore_scaler(run.impl, *run.scaler);  // first: a refusal changes nothing
     const auto progress = reader.restore_run(run.impl, run.model.tensors(), *run.optimizer);
     epoch = progress.at("epoch");
     run.steps = progress.at("steps");

@@ -2,6 +2,7 @@
 // The training loop the MNIST examples share: one epoch over a torch::data
 // loader, test accuracy, and a progress bar when stdout is a terminal.
 
+#include "examples/amp.h"
 #include "examples/checkpoint.h"
 #include "examples/distributed.h"
 #include "examples/idx_dataset.h"
@@ -46,6 +47,8 @@ struct Run {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<EpochStats> history;
   int64_t steps = 0;
+  c10::optional<at::ScalarType> amp;              // --amp: autocast's dtype for the forward pass
+  std::unique_ptr<adaptive::GradScaler> scaler;  // --amp fp16: loss scaling
 };
 
 class Progress {
@@ -79,14 +82,27 @@ void train_epoch(Run& run, Loader& loader, int epoch, int64_t batches_per_epoch,
     const int64_t n = batch.data.size(0);
     const auto [begin, end] = dist.share(n);
     // Σ of this rank's per-example losses / the whole batch's size: summed over the ranks, the batch mean.
-    const torch::Tensor output = run.model.forward(batch.data.slice(0, begin, end).to(device));
+    torch::Tensor output;
+    {
+      AutocastGuard autocast(run.amp, device);  // --amp: the forward pass in bfloat16 or float16
+      output = run.model.forward(batch.data.slice(0, begin, end).to(device));
+    }
     const torch::Tensor loss =
-        torch::nll_loss(output, batch.target.slice(0, begin, end).to(device), {}, at::Reduction::Sum) /
+        torch::nll_loss(output.to(torch::kFloat), batch.target.slice(0, begin, end).to(device), {},
+                        at::Reduction::Sum) /
         static_cast<double>(n);
-    loss.backward();
+    (run.scaler ? run.scaler->scale(loss) : loss).backward();
     const double l = dist.sum_gradients(run.model.parameters(), loss);
+    if (run.scaler && run.impl == "builtin" && (flags.clip_grad_norm > 0 || flags.clip_grad_value > 0)) {
+      run.scaler->unscale_(*run.optimizer);  // clip what the optimizer will see (adaptive's clip inside the step)
+    }
     clip_before_step(flags, run.impl, run.model.parameters());
-    run.optimizer->step();
+    if (run.scaler) {
+      run.scaler->step(*run.optimizer);  // skipped when a gradient overflowed
+      run.scaler->update();
+    } else {
+      run.optimizer->step();
+    }
     ++run.steps;
     loss_sum += l;
     csv.add(run.steps, run.impl, l);
