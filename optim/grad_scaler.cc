@@ -138,8 +138,10 @@ torch::Tensor GradScaler::step(torch::optim::Optimizer& optimizer, LossClosure c
   if (state.stage == Stage::kReady && fused != nullptr) {
     TORCH_CHECK(any_grad, "GradScaler::step: no inf checks were recorded for this optimizer: none of its "
                           "parameters has a gradient");
-    // The one read of the scale (on a GPU, the one synchronization of this path).
-    const bool stepped = fused->step_unscaling(inv_scale().item<double>());
+    // The one read of the scale (on a GPU, the one synchronization of this
+    // path); 1/scale as Python computes it: in double, rounded to float32.
+    const auto inverse = static_cast<float>(1.0 / static_cast<double>(scale_.item<float>()));
+    const bool stepped = fused->step_unscaling(inverse);
     state.found_inf.clear();
     state.found_inf.emplace(scale_.device(),
                             torch::full({}, stepped ? 0.0 : 1.0, torch::dtype(torch::kFloat).device(scale_.device())));
@@ -164,8 +166,11 @@ void GradScaler::update() {
   }
   TORCH_CHECK(!found.empty(), "GradScaler::update: no inf checks were recorded since the last update(): call "
                               "step() (or unscale_()) on an optimizer first");
-  torch::Tensor combined = found.front().clone();
-  for (size_t i = 1; i < found.size(); ++i) combined.add_(found[i]);
+  torch::Tensor combined = found.front();
+  if (found.size() > 1) {
+    combined = combined.clone();  // (Python adds into the first; this leaves every record as it was)
+    for (size_t i = 1; i < found.size(); ++i) combined.add_(found[i]);
+  }
   detail::amp_update_scale(scale_, growth_tracker_, combined, options_.growth_factor(), options_.backoff_factor(),
                            options_.growth_interval());
   start_iteration();

@@ -124,7 +124,7 @@ adaptive::GradScalerOptions scaler_options(const json& s) {
 // Replays golden case `c` on `path`; checks every step: the scale and the
 // growth tracker exactly, the parameters within `bound` (relative to the
 // largest), and sets `worst` to their largest deviation.
-void replay(const json& c, Path path, double bound, double& worst) {
+void replay(const json& c, Path path, double bound, double& worst, torch::Device device = torch::kCPU) {
   worst = 0;
   torch::Tensor previous, previous_actual;
   const json& doc = golden();
@@ -134,7 +134,7 @@ void replay(const json& c, Path path, double bound, double& worst) {
   for (size_t i = 0; i < doc.at("shapes").size(); ++i) {
     params.push_back(torch::tensor(doc.at("init")[i].get<std::vector<double>>(), torch::kFloat64)
                          .reshape(doc.at("shapes")[i].get<std::vector<int64_t>>())
-                         .to(dtype)
+                         .to(device, dtype)
                          .requires_grad_(true));
   }
   std::vector<std::unique_ptr<torch::optim::Optimizer>> optimizers;
@@ -145,12 +145,13 @@ void replay(const json& c, Path path, double bound, double& worst) {
   }
   adaptive::GradScaler scaler(scaler_options(c.at("scaler")));
   const json& trajectory = c.at("trajectory");
-  const std::string label = std::string(c.at("name")) + " " + std::string(c.at("dtype")) + " on " + name_of(path);
+  const std::string label = std::string(c.at("name")) + " " + std::string(c.at("dtype")) + " on " + name_of(path) +
+                            (device.is_cuda() ? " (CUDA)" : "");
   for (int t = 0; t < doc.at("steps").get<int>(); ++t) {
     for (size_t i = 0; i < params.size(); ++i) {
       const torch::Tensor g = torch::tensor(doc.at("gradients")[t][i].get<std::vector<double>>(), torch::kFloat64)
                                   .reshape(params[i].sizes())
-                                  .to(dtype);
+                                  .to(device, dtype);
       params[i].mutable_grad() = scaler.scale(g);
     }
     for (const json& inj : c.at("injections")) {
@@ -170,7 +171,7 @@ void replay(const json& c, Path path, double bound, double& worst) {
     for (auto& opt : optimizers) scaler.step(*opt);
     scaler.update();
     std::vector<torch::Tensor> flat;
-    for (const auto& p : params) flat.push_back(p.detach().to(torch::kFloat64).reshape({-1}));
+    for (const auto& p : params) flat.push_back(p.detach().to(torch::kCPU, torch::kFloat64).reshape({-1}));
     const torch::Tensor actual = torch::cat(flat);
     const torch::Tensor expected = torch::tensor(trajectory.at("params")[t].get<std::vector<double>>(), torch::kFloat64);
     // A skipped step leaves the parameters exactly as they were, in both.
@@ -204,6 +205,49 @@ TEST(GradScalerGolden, EveryCaseOnEveryPathFollowsPython) {
     }
   }
   EXPECT_EQ(replayed, 32);  // 4 cases × 2 dtypes × 4 paths
+}
+
+// On a GPU (tools/check_gpu): the same cases on CUDA, the scale on the GPU.
+// Every path within the Adam bounds above (ATen's CUDA kernels may contract
+// a multiply and an add into one fma, where the CPU's round twice); the
+// scale, the tracker and the skipped steps exactly.
+TEST(GradScalerCuda, EveryCaseOnEveryPathFollowsPython) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU on this machine";
+  for (const json& c : golden().at("cases")) {
+    const double bound = c.at("dtype") == "float32" ? 1e-6 : 1e-14;
+    for (Path path : {Path::kBuiltin, Path::kFused, Path::kReferenceDriver, Path::kGeneric}) {
+      double worst = 0;
+      replay(c, path, bound, worst, torch::kCUDA);
+      if (HasFatalFailure()) return;
+      std::cout << c.at("name").get<std::string>() << " " << c.at("dtype").get<std::string>() << " on "
+                << name_of(path) << " (CUDA): parameters within " << worst << " of Python's\n";
+    }
+  }
+}
+
+// On a GPU: the fused path equals the generic one bit for bit there too.
+TEST(GradScalerCuda, FusedPathEqualsGenericPath) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU on this machine";
+  for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    auto a = torch::randn({3000}, torch::TensorOptions().dtype(dtype).device(torch::kCUDA)).requires_grad_(true);
+    auto b = a.detach().clone().requires_grad_(true);
+    adaptive::Adam fused({a}, adaptive::AdamOptions(1e-2).clip_grad_norm(0.5)),
+        generic({b}, adaptive::AdamOptions(1e-2).clip_grad_norm(0.5));
+    adaptive::GradScaler sa, sb;
+    for (int step = 0; step < 6; ++step) {
+      torch::Tensor g = torch::randn({3000}, a.options());
+      if (step == 2) g[7] = kInf;
+      a.mutable_grad() = sa.scale(g);
+      b.mutable_grad() = sb.scale(g);
+      sa.step(fused);
+      sa.update();
+      sb.unscale_(generic);
+      sb.step(generic);
+      sb.update();
+      ASSERT_TRUE(identical(a.cpu(), b.cpu())) << dtype << " step " << step;
+      ASSERT_EQ(sa.get_scale(), sb.get_scale());
+    }
+  }
 }
 
 // ---- The fused path against the generic path, every optimizer of the registry.
@@ -300,20 +344,50 @@ TEST(GradScalerFused, ClippingInsideTheStepSeesUnscaledGradients) {
     const auto options = adaptive::AdamOptions(1e-2).clip_grad_norm(by_norm ? 0.5 : 0.0).clip_grad_value(by_norm ? 0.0 : 1e-3);
     adaptive::Adam fused({a}, options), generic({b}, options);
     adaptive::GradScaler sa, sb;
-    for (int step = 0; step < 5; ++step) {
-      const torch::Tensor g = torch::randn({2000});
+    for (int step = 0; step < 6; ++step) {
+      torch::Tensor g = torch::randn({2000});
+      // Steps 2 and 3 overflow: where the step clips by norm, the norm's own
+      // pass finds them (no pass of the inf check's).
+      if (step == 2) g[5] = kInf;
+      if (step == 3) g[1999] = kNaN;
       a.mutable_grad() = sa.scale(g);
       b.mutable_grad() = sb.scale(g);
+      const torch::Tensor before = a.detach().clone();
       sa.step(fused);
       sa.update();
       sb.unscale_(generic);
       sb.step(generic);
       sb.update();
       ASSERT_TRUE(identical(a, b)) << (by_norm ? "norm" : "value") << " clipping, step " << step;
-      if (by_norm) {
+      ASSERT_EQ(sa.get_scale(), sb.get_scale());
+      if (step == 2 || step == 3) {
+        ASSERT_TRUE(identical(a, before)) << "step " << step << " was not skipped";
+      } else if (by_norm) {
         ASSERT_EQ(*fused.last_grad_norm(), *generic.last_grad_norm());
       }
     }
+    EXPECT_EQ(sa.get_scale(), 16384.0);  // backed off twice
+  }
+}
+
+// Gradients that unscale to subnormal float32 values: the norm inside the
+// fused path rounds each unscaled element as ATen's unscale does, so the
+// clipping norm (and so every parameter) equals the generic path's.
+TEST(GradScalerFused, TheNormOfTinyGradientsRoundsAsTheUnscaleDoes) {
+  for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    auto a = torch::randn({1000}, dtype).requires_grad_(true);
+    auto b = a.detach().clone().requires_grad_(true);
+    const auto options = adaptive::AdamOptions(1e-2).clip_grad_norm(1e-40);
+    adaptive::Adam fused({a}, options), generic({b}, options);
+    adaptive::GradScaler sa(adaptive::GradScalerOptions().init_scale(3.0)), sb(adaptive::GradScalerOptions().init_scale(3.0));
+    const torch::Tensor g = torch::randn({1000}, dtype) * (dtype == torch::kFloat32 ? 1e-39 : 1e-310);
+    a.mutable_grad() = sa.scale(g);
+    b.mutable_grad() = sb.scale(g);
+    sa.step(fused);
+    sb.unscale_(generic);
+    sb.step(generic);
+    EXPECT_EQ(*fused.last_grad_norm(), *generic.last_grad_norm()) << dtype;
+    EXPECT_TRUE(identical(a, b)) << dtype;
   }
 }
 

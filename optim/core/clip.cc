@@ -46,7 +46,13 @@ double norm_with(double norm, const std::vector<at::Tensor>& grads) {
   return std::sqrt(norm * norm + extra * extra);
 }
 
-GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
+GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values,
+                                  double scale) {
+  if (scale != 1) {
+    std::vector<at::Tensor> unscaled;
+    for (const auto& g : grads) unscaled.push_back(g.mul(scale));
+    return grad_norm_tensors(unscaled, clip_values);
+  }
   const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
   GradNormTensors norms;
   norms.clipped = global_grad_norm(grads, clip_values);
@@ -54,16 +60,18 @@ GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const st
   return norms;
 }
 
-GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused) {
+GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused,
+                     double scale) {
   for (const auto& g : grads) fused = fused && kernels::fused_eligible(g, g, {});
   const bool value_clipping = std::any_of(clip_values.begin(), clip_values.end(), [](double v) { return v > 0; });
   const std::vector<double> unclipped(grads.size(), 0.0);
   GradNorms norms;
   if (fused) {
-    norms.clipped = std::sqrt(kernels::fused_sum_of_squares(grads, clip_values));
-    norms.unclipped = value_clipping ? std::sqrt(kernels::fused_sum_of_squares(grads, unclipped)) : norms.clipped;
+    norms.clipped = std::sqrt(kernels::fused_sum_of_squares(grads, clip_values, scale));
+    norms.unclipped =
+        value_clipping ? std::sqrt(kernels::fused_sum_of_squares(grads, unclipped, scale)) : norms.clipped;
   } else {
-    const GradNormTensors tensors = grad_norm_tensors(grads, clip_values);
+    const GradNormTensors tensors = grad_norm_tensors(grads, clip_values, scale);
     norms.clipped_tensor = tensors.clipped;
     norms.clipped = tensors.clipped.item<double>();
     norms.unclipped = value_clipping ? tensors.unclipped.item<double>() : norms.clipped;

@@ -58,7 +58,10 @@ struct GradNormTensors {
   at::Tensor clipped;    ///< what the clip coefficient uses
   at::Tensor unclipped;  ///< last_grad_norm()
 };
-GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
+/// `scale` ≠ 1: of the gradients multiplied by it first, as an unscale in
+/// place would leave them (into temporaries).
+GradNormTensors grad_norm_tensors(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values,
+                                  double scale = 1);
 
 /// The two norms step() needs when it clips by norm: of the gradients as
 /// clipping sees them (after value clipping) and as given (last_grad_norm()).
@@ -72,7 +75,11 @@ struct GradNorms {
 // takes (CPU, contiguous, float32/float64): one vectorized pass each,
 // accumulated in double in a fixed order (kernels::fused_sum_of_squares).
 // Otherwise global_grad_norm's results (and the tensor, for clip_coefficient).
-GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused);
+// `scale` ≠ 1: of the gradients multiplied by it first (GradScaler's fused
+// path), rounded as an unscale in place would leave them: inside the fused
+// pass, else into temporaries.
+GradNorms grad_norms(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values, bool fused,
+                     double scale = 1);
 
 // √(norm² + ‖grads‖²) in double: the norm of other gradients, `norm`, with
 // `grads` (as given) added. A NaN or ±inf in `grads` makes it NaN or inf:

@@ -35,16 +35,29 @@ template <class Derived, class OptionsT, class StateT>
 bool OptimizerBase<Derived, OptionsT, StateT>::step_unscaling(double inv_scale) {
   TORCH_CHECK(std::isfinite(inv_scale) && inv_scale > 0, Derived::kName, ": step_unscaling: inv_scale is ",
               inv_scale, "; the inverse of a loss scale must be positive and finite");
+  TORCH_CHECK(!norm_source_, Derived::kName,
+              ": step_unscaling: this optimizer's clipping norm comes from a source of its own "
+              "(set_grad_norm_source), which knows nothing of the loss scale");
   torch::NoGradGuard no_grad;
   std::vector<std::vector<torch::Tensor>> grads = checked_gradients(param_groups_, &unique_params_, &state_);
-  if (!Inputs::all_finite(grads)) return false;
-  // Every gradient is finite: skip_nonfinite would skip nothing.
   unscale_ = inv_scale;
   struct Reset {
     double& value;
     ~Reset() { value = 1; }
   } reset{unscale_};
+  // The inf check. Where the step clips by norm on the host, the norm's pass
+  // reads every gradient anyway: a finite norm (accumulated in double, before
+  // value clipping) means finite gradients, and only a non-finite one (or a
+  // float64 sum that overflowed) needs the check's own pass. Otherwise the
+  // check reads every gradient once (kernels::fused_all_finite).
+  const bool norm_reads_all = norm_inputs(param_groups_, grads).clip_norm;
+  if (!norm_reads_all && !Inputs::all_finite(grads)) return false;
   std::vector<GroupGradient> gradient = gradient_scalars(grads, {});
+  if (norm_reads_all) {
+    const bool finite_norm = last_grad_norm_ ? std::isfinite(*last_grad_norm_) : false;
+    if (!finite_norm && !Inputs::all_finite(grads)) return false;
+  }
+  // Every gradient is finite: skip_nonfinite would skip nothing.
   if constexpr (hooks::steps_whole_tensors<Derived>()) {
     step_whole_tensors(grads, gradient);
   } else {
@@ -156,12 +169,9 @@ OptimizerBase<Derived, OptionsT, StateT>::OptimizerBase(std::vector<torch::Tenso
 template <class Derived, class OptionsT, class StateT>
 std::vector<GroupGradient> OptimizerBase<Derived, OptionsT, StateT>::gradient_scalars(
     const std::vector<std::vector<torch::Tensor>>& grads, const std::vector<torch::Tensor>& dropped) {
-  NormInputs in = norm_inputs(param_groups_, grads);
-  // Clipping reads the gradients unscaled: multiplied as GradScaler::unscale_
-  // multiplies them (one rounding), into temporaries.
-  if (unscale_ != 1) {
-    for (auto& v : in.values) v = v.mul(unscale_);
-  }
+  // Clipping reads the gradients unscaled (step_unscaling): each multiplied
+  // by unscale_ and rounded, as GradScaler::unscale_ leaves them.
+  const NormInputs in = norm_inputs(param_groups_, grads);
   // The clipping coefficient of a max_norm, once the global norm is known:
   // on the host, or (device_norm) as a tensor on the GPU.
   std::function<double(double)> coefficient;
@@ -171,14 +181,15 @@ std::vector<GroupGradient> OptimizerBase<Derived, OptionsT, StateT>::gradient_sc
   if (in.clip_norm && !norm_source_ && dropped.empty() && in.all_fused && on_one_cuda_device(in.values)) {
     // Every gradient goes to the fused CUDA driver: the norms stay on the
     // GPU, computed as torch::nn::utils::clip_grad_norm_ computes them.
-    const GradNormTensors norms = grad_norm_tensors(in.values, in.clip_values);
+    const GradNormTensors norms = grad_norm_tensors(in.values, in.clip_values, unscale_);
     device_norm = norms.clipped;
     last_grad_norm_on_device_ = norms.unclipped;
   } else if (in.clip_norm) {
     // Value clipping comes first, so norm clipping sees clamped gradients.
     // From the source, or over all gradients here: in one fused pass in
     // double, or as torch::nn::utils::clip_grad_norm_ computes it, to the bit.
-    const GradNorms norms = norm_source_ ? norm_source_() : grad_norms(in.values, in.clip_values, in.all_fused);
+    const GradNorms norms =
+        norm_source_ ? norm_source_() : grad_norms(in.values, in.clip_values, in.all_fused, unscale_);
     last_grad_norm_ = norm_with(norms.unclipped, dropped);
     coefficient = [norms](double max_norm) {
       return norms.clipped_tensor.defined() ? clip_coefficient(max_norm, norms.clipped_tensor)

@@ -77,7 +77,8 @@ int fused_threads(int64_t numel) {
   return DEFAULT::threads_for(numel);
 }
 
-double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values) {
+double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values,
+                            double scale) {
   const std::vector<Chunk> chunks = chunks_of(grads);
   std::vector<double> partial(chunks.size(), 0.0);
   at::parallel_for(0, static_cast<int64_t>(chunks.size()), 1, [&](int64_t begin, int64_t end) {
@@ -87,8 +88,8 @@ double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vec
       // The AVX512 build runs the same 256-bit reduction as the AVX2 one (the
       // same sums on either machine).
       partial[c] = capability() == Capability::kDefault
-                       ? DEFAULT::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor])
-                       : AVX2::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor]);
+                       ? DEFAULT::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor], scale)
+                       : AVX2::sum_of_squares(g.data_ptr(), g.scalar_type(), k.lo, k.hi, clip_values[k.tensor], scale);
     }
   });
   double total = 0;

@@ -80,9 +80,12 @@ bool fused_eligible(const at::Tensor& param, const at::Tensor& grad,
 /// OpenMP (-fopenmp, set by optim/BUILD and CMakeLists.txt); without it, on one.
 int fused_threads(int64_t numel);
 
-// Σ g² over all `grads` (each clamped to ±clip_values[i] when that is > 0),
-// accumulated in double in a fixed order: the same result for any thread count.
-double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values);
+// Σ g² over all `grads` (each first multiplied by `scale`, rounded to its
+// dtype, as GradScaler's unscale leaves it; then clamped to ±clip_values[i]
+// when that is > 0), accumulated in double in a fixed order: the same result
+// for any thread count.
+double fused_sum_of_squares(const std::vector<at::Tensor>& grads, const std::vector<double>& clip_values,
+                            double scale = 1);
 
 // Whether every element of every tensor of `values` (CPU, contiguous,
 // float32 or float64) is finite: one parallel read of each, as fast as

@@ -193,12 +193,13 @@ void run(const Jobs<Rule, E>& jobs) {
   });
 }
 
-// Σ clamp(g)² of elements [lo, hi), accumulated in double.
+// Σ clamp(g·scale)² of elements [lo, hi), accumulated in double; g·scale
+// is rounded to E first, as an unscale in place would leave it (scale 1: g).
 template <class E>
-double sum_of_squares_scalar(const E* g, int64_t lo, int64_t hi, double clip) {
+double sum_of_squares_scalar(const E* g, int64_t lo, int64_t hi, double clip, double scale) {
   double acc = 0;
   for (int64_t i = lo; i < hi; ++i) {
-    double x = static_cast<double>(g[i]);
+    double x = static_cast<double>(scale == 1 ? g[i] : static_cast<E>(g[i] * static_cast<E>(scale)));
     if (clip > 0) x = ew::clamp_abs(x, clip);
     acc += x * x;
   }
@@ -208,12 +209,14 @@ double sum_of_squares_scalar(const E* g, int64_t lo, int64_t hi, double clip) {
 #if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
 // Vectorized: float lanes are widened to double before squaring, so the sum
 // is as accurate as the scalar loop's (only the order differs, and it is fixed).
-inline double sum_of_squares(const float* g, int64_t lo, int64_t hi, double clip) {
+inline double sum_of_squares(const float* g, int64_t lo, int64_t hi, double clip, double scale) {
   const __m256 limit = _mm256_set1_ps(static_cast<float>(clip)), neg_limit = _mm256_set1_ps(-static_cast<float>(clip));
+  const __m256 factor = _mm256_set1_ps(static_cast<float>(scale));
   __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
   int64_t i = lo;
   for (; i + 8 <= hi; i += 8) {
     __m256 x = _mm256_loadu_ps(g + i);
+    if (scale != 1) x = _mm256_mul_ps(x, factor);
     if (clip > 0) x = _mm256_min_ps(limit, _mm256_max_ps(neg_limit, x));  // NaN stays NaN, as at::clamp
     const __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(x)), b = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
     acc0 = _mm256_fmadd_pd(a, a, acc0);
@@ -221,14 +224,15 @@ inline double sum_of_squares(const float* g, int64_t lo, int64_t hi, double clip
   }
   alignas(32) double lanes[4];
   _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
-  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + sum_of_squares_scalar(g, i, hi, clip);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + sum_of_squares_scalar(g, i, hi, clip, scale);
 }
-inline double sum_of_squares(const double* g, int64_t lo, int64_t hi, double clip) {
-  const __m256d limit = _mm256_set1_pd(clip), neg_limit = _mm256_set1_pd(-clip);
+inline double sum_of_squares(const double* g, int64_t lo, int64_t hi, double clip, double scale) {
+  const __m256d limit = _mm256_set1_pd(clip), neg_limit = _mm256_set1_pd(-clip), factor = _mm256_set1_pd(scale);
   __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
   int64_t i = lo;
   for (; i + 8 <= hi; i += 8) {
     __m256d a = _mm256_loadu_pd(g + i), b = _mm256_loadu_pd(g + i + 4);
+    if (scale != 1) a = _mm256_mul_pd(a, factor), b = _mm256_mul_pd(b, factor);
     if (clip > 0) {
       a = _mm256_min_pd(limit, _mm256_max_pd(neg_limit, a));
       b = _mm256_min_pd(limit, _mm256_max_pd(neg_limit, b));
@@ -238,12 +242,12 @@ inline double sum_of_squares(const double* g, int64_t lo, int64_t hi, double cli
   }
   alignas(32) double lanes[4];
   _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
-  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + sum_of_squares_scalar(g, i, hi, clip);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + sum_of_squares_scalar(g, i, hi, clip, scale);
 }
 #else
 template <class E>
-double sum_of_squares(const E* g, int64_t lo, int64_t hi, double clip) {
-  return sum_of_squares_scalar(g, lo, hi, clip);
+double sum_of_squares(const E* g, int64_t lo, int64_t hi, double clip, double scale) {
+  return sum_of_squares_scalar(g, lo, hi, clip, scale);
 }
 #endif
 
@@ -260,24 +264,28 @@ bool all_finite_scalar(const E* g, int64_t lo, int64_t hi) {
 #if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
 inline bool all_finite(const float* g, int64_t lo, int64_t hi) {
   const __m256 zero = _mm256_setzero_ps();
-  __m256 acc0 = zero, acc1 = zero;
+  __m256 acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
   int64_t i = lo;
-  for (; i + 16 <= hi; i += 16) {
+  for (; i + 32 <= hi; i += 32) {
     acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(g + i), zero));
     acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(g + i + 8), zero));
+    acc2 = _mm256_add_ps(acc2, _mm256_mul_ps(_mm256_loadu_ps(g + i + 16), zero));
+    acc3 = _mm256_add_ps(acc3, _mm256_mul_ps(_mm256_loadu_ps(g + i + 24), zero));
   }
-  const __m256 acc = _mm256_add_ps(acc0, acc1);
+  const __m256 acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
   return _mm256_movemask_ps(_mm256_cmp_ps(acc, acc, _CMP_UNORD_Q)) == 0 && all_finite_scalar(g, i, hi);
 }
 inline bool all_finite(const double* g, int64_t lo, int64_t hi) {
   const __m256d zero = _mm256_setzero_pd();
-  __m256d acc0 = zero, acc1 = zero;
+  __m256d acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
   int64_t i = lo;
-  for (; i + 8 <= hi; i += 8) {
+  for (; i + 16 <= hi; i += 16) {
     acc0 = _mm256_add_pd(acc0, _mm256_mul_pd(_mm256_loadu_pd(g + i), zero));
     acc1 = _mm256_add_pd(acc1, _mm256_mul_pd(_mm256_loadu_pd(g + i + 4), zero));
+    acc2 = _mm256_add_pd(acc2, _mm256_mul_pd(_mm256_loadu_pd(g + i + 8), zero));
+    acc3 = _mm256_add_pd(acc3, _mm256_mul_pd(_mm256_loadu_pd(g + i + 12), zero));
   }
-  const __m256d acc = _mm256_add_pd(acc0, acc1);
+  const __m256d acc = _mm256_add_pd(_mm256_add_pd(acc0, acc1), _mm256_add_pd(acc2, acc3));
   return _mm256_movemask_pd(_mm256_cmp_pd(acc, acc, _CMP_UNORD_Q)) == 0 && all_finite_scalar(g, i, hi);
 }
 #else

@@ -8,7 +8,8 @@
   namespace adaptive {                                                                            \
   namespace kernels {                                                                             \
   namespace NS {                                                                                  \
-  double sum_of_squares(const void* grad, at::ScalarType dtype, int64_t lo, int64_t hi, double clip); \
+  double sum_of_squares(const void* grad, at::ScalarType dtype, int64_t lo, int64_t hi, double clip,   \
+                        double scale);                                                              \
   bool all_finite(const void* grad, at::ScalarType dtype, int64_t lo, int64_t hi);                  \
   int threads_for(int64_t numel);                                                                 \
   }                                                                                               \

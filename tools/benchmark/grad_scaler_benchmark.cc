@@ -18,6 +18,7 @@
 
 #include "optim/optim.h"
 #include "optim/version.h"
+#include "optim/kernels/fused_cpu.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -57,7 +58,13 @@ std::vector<Config> configs() {
   };
 }
 
-enum class Side { kPlain, kFused, kGeneric };
+std::vector<torch::Tensor> adaptive_grads(const std::vector<torch::Tensor>& ps) {
+  std::vector<torch::Tensor> g;
+  for (const auto& p : ps) g.push_back(p.grad());
+  return g;
+}
+
+enum class Side { kPlain, kFused, kGeneric, kCheck, kScaledStep };
 
 }  // namespace
 
@@ -86,7 +93,7 @@ int main(int argc, char** argv) {
         double best = std::numeric_limits<double>::infinity();
       };
       std::vector<Run> runs;
-      for (Side side : {Side::kPlain, Side::kFused, Side::kGeneric}) {
+      for (Side side : {Side::kPlain, Side::kFused, Side::kGeneric, Side::kCheck, Side::kScaledStep}) {
         Run r{side};
         torch::manual_seed(0);
         for (int64_t t = 0; t < s.tensors; ++t) {
@@ -114,6 +121,12 @@ int main(int argc, char** argv) {
             r.scaler->step(*r.opt);
             r.scaler->update();
             break;
+          case Side::kCheck:
+            adaptive::kernels::fused_all_finite(adaptive_grads(r.params));
+            break;
+          case Side::kScaledStep:
+            dynamic_cast<adaptive::ScaledStep&>(*r.opt).step_unscaling(1.0 / 65536);
+            break;
         }
       };
       for (Run& r : runs) step(r);  // state created outside the timing
@@ -127,6 +140,7 @@ int main(int argc, char** argv) {
         }
       }
       const double plain = runs[0].best, fused = runs[1].best, generic = runs[2].best;
+      std::printf("check %.3f scaled_step %.3f\n", runs[3].best * 1e3, runs[4].best * 1e3);
       std::printf("| %s | %s | %.3f | %.3f | %.3f | %+.0f%% | %+.0f%% |\n", c.optimizer, s.name, plain * 1e3,
                   fused * 1e3, generic * 1e3, (fused / plain - 1) * 100, (generic / plain - 1) * 100);
       std::fflush(stdout);
