@@ -91,6 +91,10 @@ check mnist_cnn_resume_is_exact resume_equals cnn "$BIN/mnist" --data "$TMP/tiny
 # Muon's recipe (examples/muon_recipe.h): two optimizers' state in one checkpoint.
 check mnist_cnn_muon_resume_is_exact resume_equals cnn_muon "$BIN/mnist" --data "$TMP/tiny" --model cnn --batch-size 40 \
   --optimizer muon --lr-gamma 0.5
+# --amp fp16: the loss scaler's state (scale, growth tracker) in the checkpoint
+# (bf16 on LibTorch 1.13, whose CPU autocast has no float16: no scaler there).
+amp=fp16; "$BIN/mnist" --version | grep -q 'LibTorch 1\.' && amp=bf16
+check mnist_amp_resume_is_exact resume_equals amp "$BIN/mnist" --data "$TMP/tiny" --model mlp --batch-size 40 --amp $amp
 check torchscript_resume_is_exact resume_equals ts "$BIN/torchscript" --data "$TMP/tiny" --batch-size 40 --out "$TMP/ts_out.pt"
 
 # ---- refusals

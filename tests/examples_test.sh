@@ -184,6 +184,21 @@ for model in mlp cnn; do
     '$BIN/mnist' --data '$TMP/tiny' --model $model --impl both --batch-size 20 --max-steps 8 --clip-grad-value 1 --summary '$TMP/mnist_$model.json' &&
     $(declare -f json); PY=$PY json '$TMP/mnist_$model.json' 'd[\"steps\"] == 8 and d[\"max_param_diff\"] == 0 and 0 <= d[\"test_accuracy\"] <= 100 and d[\"model\"] == \"$model\" and len(d[\"runs\"]) == 2'"
 done
+# --amp: autocast for the forward pass; fp16 adds adaptive::GradScaler, whose
+# fused path (adaptive) and generic path (the built-in after ATen's unscale)
+# must agree bit for bit. LibTorch 1.13's CPU autocast has no float16: refused there.
+check mnist_amp_bf16_both_agree bash -c "
+  '$BIN/mnist' --data '$TMP/tiny' --model mlp --impl both --batch-size 20 --max-steps 8 --amp bf16 --summary '$TMP/amp_bf16.json' &&
+  $(declare -f json); PY=$PY json '$TMP/amp_bf16.json' 'd[\"steps\"] == 8 and d[\"max_param_diff\"] == 0 and d[\"amp\"] == \"bf16\"'"
+if "$BIN/mnist" --version | grep -q 'LibTorch 1\.'; then
+  check mnist_amp_fp16_refused_on_libtorch_1 expect_error "autocast runs only bfloat16 on the CPU" \
+    "$BIN/mnist" --data "$TMP/tiny" --model mlp --max-steps 2 --amp fp16
+else
+  check mnist_amp_fp16_scaler_paths_agree bash -c "
+    '$BIN/mnist' --data '$TMP/tiny' --model mlp --impl both --batch-size 20 --max-steps 8 --amp fp16 --clip-grad-value 1 --summary '$TMP/amp_fp16.json' &&
+    $(declare -f json); PY=$PY json '$TMP/amp_fp16.json' 'd[\"steps\"] == 8 and d[\"max_param_diff\"] == 0 and d[\"amp\"] == \"fp16\"'"
+fi
+check mnist_amp_unknown_value_is_a_usage_error expect_usage_error "--amp" "$BIN/mnist" --data "$TMP/tiny" --amp fp8
 # Every optimizer's default MNIST learning rate (optim/optimizers.h) learns.
 for opt in $(optimizers); do
   check "mnist_${opt}_default_lr_learns" bash -c "
