@@ -57,6 +57,11 @@ std::vector<Config> configs() {
   return {
       {"Adam", [](std::vector<torch::Tensor> p) { return std::make_unique<adaptive::Adam>(p); }},
       {"AdamW", [](std::vector<torch::Tensor> p) { return std::make_unique<adaptive::AdamW>(p); }},
+      // Clipping by norm inside the step: the norm's pass is the inf check.
+      {"Adam, clip_grad_norm 1",
+       [](std::vector<torch::Tensor> p) {
+         return std::make_unique<adaptive::Adam>(p, adaptive::AdamOptions(1e-3).clip_grad_norm(1.0));
+       }},
       {"SGD (momentum 0.9)",
        [](std::vector<torch::Tensor> p) {
          return std::make_unique<adaptive::SGD>(p, adaptive::SGDOptions(0.01).momentum(0.9));
