@@ -94,7 +94,9 @@ void GradScaler::unscale_(torch::optim::Optimizer& optimizer) {
       TORCH_CHECK(grad.scalar_type() != torch::kHalf, "GradScaler::unscale_: parameter ", pi, " of group ", gi,
                   " has a float16 gradient: attempting to unscale FP16 gradients. Keep the parameters in float32 "
                   "(autocast runs the float16 math), as torch.amp requires");
-      const torch::Tensor values = grad.is_sparse() ? grad._values() : grad;
+      // A sparse gradient's values; a complex one's real view (Python's
+      // kernel refuses complex gradients; the same numbers, element by element).
+      const torch::Tensor values = grad.is_sparse() ? grad._values() : grad.is_complex() ? at::view_as_real(grad) : grad;
       TORCH_CHECK(values.layout() == torch::kStrided, "GradScaler::unscale_: parameter ", pi, " of group ", gi,
                   " has a gradient of layout ", grad.layout(), ", which cannot be unscaled");
       batches[{static_cast<int>(values.device().type()), values.device().index(),

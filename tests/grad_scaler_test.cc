@@ -416,6 +416,28 @@ TEST(GradScalerClosure, StepWithAClosureEqualsTheLoop) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(identical(pa[i], pb[i]));
 }
 
+// Complex parameters (stepped through their real view): the generic path
+// unscales the real view, the fused path multiplies it in; the same numbers.
+TEST(GradScalerFused, ComplexParametersTakeBothPaths) {
+  auto a = torch::randn({50}, torch::kComplexFloat).requires_grad_(true);
+  auto b = a.detach().clone().requires_grad_(true);
+  adaptive::Adam fused({a}, adaptive::AdamOptions(1e-2)), generic({b}, adaptive::AdamOptions(1e-2));
+  adaptive::GradScaler sa, sb;
+  for (int step = 0; step < 4; ++step) {
+    torch::Tensor g = torch::randn({50}, torch::kComplexFloat);
+    if (step == 1) g[3] = c10::complex<float>(0, kInf);
+    a.mutable_grad() = sa.scale(g);
+    b.mutable_grad() = sb.scale(g);
+    sa.step(fused);
+    sa.update();
+    sb.unscale_(generic);
+    sb.step(generic);
+    sb.update();
+    ASSERT_TRUE(torch::equal(torch::view_as_real(a.detach()), torch::view_as_real(b.detach()))) << step;
+  }
+  EXPECT_EQ(sa.get_scale(), 32768.0);
+}
+
 // ---- torch.amp's rules, with its messages.
 
 struct Fixture {
