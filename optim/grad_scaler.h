@@ -51,6 +51,7 @@ struct GradScalerOptions {
 /// Loss scaling, as torch.amp.GradScaler. Not thread-safe (neither is Python's).
 class GradScaler {
  public:
+  /// A closure for step(optimizer, closure), as torch::optim::Optimizer takes.
   using LossClosure = torch::optim::Optimizer::LossClosure;
 
   /// Checks the options (c10::Error naming the option and value). The scale
@@ -92,13 +93,21 @@ class GradScaler {
   double get_scale() const;
   /// The clean steps counted towards the next growth.
   int64_t get_growth_tracker() const;
+  /// The factor the scale grows by after growth_interval clean steps.
   double get_growth_factor() const { return options_.growth_factor(); }
+  /// The factor the scale backs off by after a step with inf or NaN.
   double get_backoff_factor() const { return options_.backoff_factor(); }
+  /// Clean steps between two growths.
   int64_t get_growth_interval() const { return options_.growth_interval(); }
+  /// Sets growth_factor (> 1, finite; c10::Error otherwise, nothing changed).
   void set_growth_factor(double value);
+  /// Sets backoff_factor (in (0, 1); c10::Error otherwise, nothing changed).
   void set_backoff_factor(double value);
+  /// Sets growth_interval (≥ 1; c10::Error otherwise, nothing changed).
   void set_growth_interval(int64_t value);
+  /// Whether the scaler scales (GradScalerOptions::enabled).
   bool is_enabled() const { return options_.enabled(); }
+  /// The options, as load() and the setters left them.
   const GradScalerOptions& options() const { return options_; }
 
   /// Python's state_dict(): "scale", "growth_factor", "backoff_factor",

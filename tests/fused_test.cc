@@ -40,15 +40,7 @@ struct TwoDrivers {
   std::unique_ptr<torch::optim::Optimizer> fused, reference;
 };
 TwoDrivers two_drivers(int kind, const RandomCase& r, const std::vector<std::vector<torch::Tensor>>& init) {
-  const auto clone = [&] {
-    std::vector<std::vector<torch::Tensor>> out;
-    for (const auto& g : init) {
-      out.emplace_back();
-      for (const auto& p : g) out.back().push_back(p.clone().requires_grad_(true));
-    }
-    return out;
-  };
-  TwoDrivers d{clone(), clone(), nullptr, nullptr};
+  TwoDrivers d{leaf_copies(init), leaf_copies(init), nullptr, nullptr};
   RandomCase r1 = r, r2 = r;
   d.fused = random_optimizer(kind, r1, d.fused_params);
   d.reference = random_optimizer(kind, r2, d.reference_params);

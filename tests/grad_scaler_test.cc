@@ -62,6 +62,20 @@ bool identical(const torch::Tensor& a, const torch::Tensor& b) {
          (a.numel() == 0 || torch::allclose(a, b, 0.0, 0.0, /*equal_nan=*/true));
 }
 
+// One iteration on both paths: `g` scaled into a's and b's gradients, then
+// `fused` stepped through the scaler's fused path and `generic` through
+// unscale_ and step (the path any optimizer takes).
+void step_both_paths(const torch::Tensor& g, torch::Tensor& a, adaptive::GradScaler& sa, torch::optim::Optimizer& fused,
+                     torch::Tensor& b, adaptive::GradScaler& sb, torch::optim::Optimizer& generic) {
+  a.mutable_grad() = sa.scale(g);
+  b.mutable_grad() = sb.scale(g);
+  sa.step(fused);
+  sa.update();
+  sb.unscale_(generic);
+  sb.step(generic);
+  sb.update();
+}
+
 // How a golden case is replayed.
 enum class Path {
   kBuiltin,           // torch::optim's optimizer: ATen's unscale, then its step
@@ -237,13 +251,7 @@ TEST(GradScalerCuda, FusedPathEqualsGenericPath) {
     for (int step = 0; step < 6; ++step) {
       torch::Tensor g = torch::randn({3000}, a.options());
       if (step == 2) g[7] = kInf;
-      a.mutable_grad() = sa.scale(g);
-      b.mutable_grad() = sb.scale(g);
-      sa.step(fused);
-      sa.update();
-      sb.unscale_(generic);
-      sb.step(generic);
-      sb.update();
+      step_both_paths(g, a, sa, fused, b, sb, generic);
       ASSERT_TRUE(identical(a.cpu(), b.cpu())) << dtype << " step " << step;
       ASSERT_EQ(sa.get_scale(), sb.get_scale());
     }
@@ -265,15 +273,7 @@ TEST(GradScalerFused, EveryOptimizerMatchesTheGenericPathBitForBit) {
           g.push_back(torch::randn(shape_for(kind, {size}), torch::TensorOptions().dtype(dtype)));
         }
       }
-      const auto clone = [&] {
-        std::vector<std::vector<torch::Tensor>> out;
-        for (const auto& g : init) {
-          out.emplace_back();
-          for (const auto& p : g) out.back().push_back(p.clone().requires_grad_(true));
-        }
-        return out;
-      };
-      auto fused_params = clone(), generic_params = clone();
+      auto fused_params = leaf_copies(init), generic_params = leaf_copies(init);
       RandomCase r1 = r, r2 = r;
       auto fused = random_optimizer(kind, r1, fused_params);
       auto generic = random_optimizer(kind, r2, generic_params);
@@ -350,14 +350,8 @@ TEST(GradScalerFused, ClippingInsideTheStepSeesUnscaledGradients) {
       // pass finds them (no pass of the inf check's).
       if (step == 2) g[5] = kInf;
       if (step == 3) g[1999] = kNaN;
-      a.mutable_grad() = sa.scale(g);
-      b.mutable_grad() = sb.scale(g);
       const torch::Tensor before = a.detach().clone();
-      sa.step(fused);
-      sa.update();
-      sb.unscale_(generic);
-      sb.step(generic);
-      sb.update();
+      step_both_paths(g, a, sa, fused, b, sb, generic);
       ASSERT_TRUE(identical(a, b)) << (by_norm ? "norm" : "value") << " clipping, step " << step;
       ASSERT_EQ(sa.get_scale(), sb.get_scale());
       if (step == 2 || step == 3) {
@@ -426,13 +420,7 @@ TEST(GradScalerFused, ComplexParametersTakeBothPaths) {
   for (int step = 0; step < 4; ++step) {
     torch::Tensor g = torch::randn({50}, torch::kComplexFloat);
     if (step == 1) g[3] = c10::complex<float>(0, kInf);
-    a.mutable_grad() = sa.scale(g);
-    b.mutable_grad() = sb.scale(g);
-    sa.step(fused);
-    sa.update();
-    sb.unscale_(generic);
-    sb.step(generic);
-    sb.update();
+    step_both_paths(g, a, sa, fused, b, sb, generic);
     ASSERT_TRUE(torch::equal(torch::view_as_real(a.detach()), torch::view_as_real(b.detach()))) << step;
   }
   EXPECT_EQ(sa.get_scale(), 32768.0);

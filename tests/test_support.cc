@@ -21,6 +21,15 @@ Problem make_problem(torch::Dtype dtype, torch::Device device, uint64_t seed) {
   return p;
 }
 
+std::vector<std::vector<torch::Tensor>> leaf_copies(const std::vector<std::vector<torch::Tensor>>& groups) {
+  std::vector<std::vector<torch::Tensor>> out;
+  for (const auto& group : groups) {
+    out.emplace_back();
+    for (const auto& p : group) out.back().push_back(p.clone().requires_grad_(true));
+  }
+  return out;
+}
+
 std::vector<torch::Tensor> fresh_params(const Problem& problem) {
   std::vector<torch::Tensor> params;
   for (const auto& t : problem.init) params.push_back(t.detach().clone().requires_grad_(true));

@@ -27,6 +27,9 @@ std::vector<torch::Tensor> fresh_params(const Problem& problem);
 
 torch::Tensor mlp_loss(const std::vector<torch::Tensor>& params, const Problem& problem);
 
+// Fresh leaf copies (clones requiring grad) of `groups`, in the same groups.
+std::vector<std::vector<torch::Tensor>> leaf_copies(const std::vector<std::vector<torch::Tensor>>& groups);
+
 // zero_grad, loss, backward, optional hook (e.g. clipping), step; `steps` times.
 void train(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& params, const Problem& problem,
            int steps, const std::function<void()>& before_step = nullptr);
