@@ -140,8 +140,9 @@ torch::Tensor GradScaler::step(torch::optim::Optimizer& optimizer, LossClosure c
   if (state.stage == Stage::kReady && fused != nullptr) {
     TORCH_CHECK(any_grad, "GradScaler::step: no inf checks were recorded for this optimizer: none of its "
                           "parameters has a gradient");
-    // The one read of the scale (on a GPU, the one synchronization of this
-    // path); 1/scale as Python computes it: in double, rounded to float32.
+    // 1/scale as Python computes it: in double, rounded to float32. On a GPU
+    // this read is one of the path's two synchronizations (the other: the
+    // inf check's flag, GradientInputs::all_finite); docs/cuda.md lists them.
     const auto inverse = static_cast<float>(1.0 / static_cast<double>(scale_.item<float>()));
     const bool stepped = fused->step_unscaling(inverse);
     state.found_inf.clear();

@@ -33,7 +33,7 @@ struct GradientInputs {
   /// Whether every defined gradient of `grads` holds only finite values:
   /// those the fused CPU driver takes in one parallel read
   /// (kernels::fused_all_finite), the others (other devices and dtypes) by
-  /// ATen's isfinite, read once at the end (on a GPU, the one synchronization).
+  /// ATen's isfinite, read once at the end (on a GPU, a synchronization).
   static bool all_finite(const std::vector<std::vector<torch::Tensor>>& grads) {
     std::vector<torch::Tensor> fused, other;
     for (const auto& group : grads) {
