@@ -34,7 +34,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -48,11 +47,7 @@ namespace {
 using nlohmann::json;
 
 const json& golden() {
-  static const json doc = [] {
-    std::ifstream in("tests/data/golden_grad_scaler.json");
-    if (!in) throw std::runtime_error("tests/data/golden_grad_scaler.json not found (run from the runfiles root)");
-    return json::parse(in);
-  }();
+  static const json doc = read_json("tests/data/golden_grad_scaler.json");
   return doc;
 }
 

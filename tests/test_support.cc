@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace adaptive_test {
 
@@ -19,6 +20,12 @@ Problem make_problem(torch::Dtype dtype, torch::Device device, uint64_t seed) {
   p.y = torch::sin(p.x.matmul(teacher)) + 0.1 * p.x.select(1, 0).unsqueeze(1);
   p.init = {randn({16, 8}, 0.35), randn({16}, 0.1), randn({1, 16}, 0.25), randn({1}, 0.1)};
   return p;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + " not found (run from the runfiles root)");
+  return nlohmann::json::parse(in);
 }
 
 std::vector<std::vector<torch::Tensor>> leaf_copies(const std::vector<std::vector<torch::Tensor>>& groups) {

@@ -4,6 +4,7 @@
 
 #include "optim/optim.h"
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <functional>
@@ -21,6 +22,10 @@ struct Problem {
 };
 
 Problem make_problem(torch::Dtype dtype, torch::Device device, uint64_t seed = 0);
+
+// The JSON file at `path` (relative to the runfiles root, where the suites
+// run); std::runtime_error naming it where it cannot be read.
+nlohmann::json read_json(const std::string& path);
 
 // Fresh leaf copies of the initial parameters, requiring grad.
 std::vector<torch::Tensor> fresh_params(const Problem& problem);
