@@ -132,12 +132,12 @@ torch::Tensor GradScaler::step(torch::optim::Optimizer& optimizer, LossClosure c
     loss = closure();
   }
   check_started("step");
-  bool any_grad = false;
-  for (const auto& group : optimizer.param_groups()) {
-    for (const auto& p : group.params()) any_grad = any_grad || p.grad().defined();
-  }
   auto* fused = dynamic_cast<ScaledStep*>(&optimizer);
   if (state.stage == Stage::kReady && fused != nullptr) {
+    bool any_grad = false;  // (the generic path learns it from unscale_'s records)
+    for (const auto& group : optimizer.param_groups()) {
+      for (const auto& p : group.params()) any_grad = any_grad || p.grad().defined();
+    }
     TORCH_CHECK(any_grad, "GradScaler::step: no inf checks were recorded for this optimizer: none of its "
                           "parameters has a gradient");
     // 1/scale as Python computes it: in double, rounded to float32. On a GPU

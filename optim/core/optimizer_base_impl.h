@@ -45,18 +45,15 @@ bool OptimizerBase<Derived, OptionsT, StateT>::step_unscaling(double inv_scale) 
     double& value;
     ~Reset() { value = 1; }
   } reset{unscale_};
-  // The inf check. Where the step clips by norm on the host, the norm's pass
-  // reads every gradient anyway: a finite norm (accumulated in double, before
-  // value clipping) means finite gradients, and only a non-finite one (or a
-  // float64 sum that overflowed) needs the check's own pass. Otherwise the
-  // check reads every gradient once (kernels::fused_all_finite).
-  const bool norm_reads_all = norm_inputs(param_groups_, grads).clip_norm;
-  if (!norm_reads_all && !Inputs::all_finite(grads)) return false;
+  // The scalars first: where the step clips by norm on the host, their norm's
+  // pass reads every gradient anyway, and a finite norm (accumulated in
+  // double, before value clipping) means finite gradients. Otherwise (no
+  // norm clipping, the norm on a GPU, a non-finite norm or a float64 sum
+  // that overflowed) the inf check reads every gradient once
+  // (kernels::fused_all_finite). Nothing is written before it passes.
   std::vector<GroupGradient> gradient = gradient_scalars(grads, {});
-  if (norm_reads_all) {
-    const bool finite_norm = last_grad_norm_ ? std::isfinite(*last_grad_norm_) : false;
-    if (!finite_norm && !Inputs::all_finite(grads)) return false;
-  }
+  const bool finite_norm = last_grad_norm_ && std::isfinite(*last_grad_norm_);
+  if (!finite_norm && !Inputs::all_finite(grads)) return false;
   // Every gradient is finite: skip_nonfinite would skip nothing.
   if constexpr (hooks::steps_whole_tensors<Derived>()) {
     step_whole_tensors(grads, gradient);
