@@ -1,8 +1,17 @@
 #pragma once
-// adaptive's learning-rate schedulers: torch.optim.lr_scheduler in C++, with
-// Python 2.13's numbers (its chainable step()) and checkpointable state.
-// Work in progress (issue 35): the schedulers of optim/schedule/basic.h so
-// far. Each takes any torch::optim::Optimizer, adaptive's or LibTorch's.
+// adaptive's learning-rate schedulers: every scheduler of PyTorch 2.13's
+// torch.optim.lr_scheduler in C++, with Python's numbers (its chainable
+// step()) and checkpointable state. Each takes any torch::optim::Optimizer,
+// adaptive's or LibTorch's.
+//
+//   basic.h      LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR,
+//                LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR
+//   cyclic.h     CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+//   plateau.h    ReduceLROnPlateau
+//   composite.h  SequentialLR, ChainedScheduler
 
 #include "optim/schedule/basic.h"
+#include "optim/schedule/composite.h"
+#include "optim/schedule/cyclic.h"
 #include "optim/schedule/lr_scheduler.h"
+#include "optim/schedule/plateau.h"

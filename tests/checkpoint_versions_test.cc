@@ -26,7 +26,8 @@
 #include "tests/registry/registry.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <cstdio>
 #include <fstream>

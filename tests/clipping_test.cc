@@ -15,6 +15,7 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
+#include <torch/nn/utils/clip_grad.h>
 
 namespace adaptive_test {
 namespace {

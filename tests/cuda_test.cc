@@ -28,7 +28,10 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/cuda.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
+#include <torch/nn/utils/clip_grad.h>
 
 #ifdef ADAPTIVE_EXPECT_CUDA_DRIVER
 #include <c10/cuda/CUDAFunctions.h>

@@ -9,6 +9,7 @@
 #include "tests/registry/registry.h"
 #include "tests/test_support.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>

@@ -30,8 +30,11 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
+#include <torch/nn/utils/clip_grad.h>
 
 #include <algorithm>
 #include <iostream>

@@ -16,7 +16,9 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
+#include <torch/nn/modules/embedding.h>
 
 #include <limits>
 #include <sstream>

@@ -7,7 +7,8 @@
 #include "optim/rules/elementwise.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <cmath>
 

@@ -19,7 +19,9 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
+#include <torch/nn/utils/clip_grad.h>
 
 #include <sstream>
 #include <string>

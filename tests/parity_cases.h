@@ -6,7 +6,8 @@
 
 #include "optim/optim.h"
 
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <functional>
 #include <memory>

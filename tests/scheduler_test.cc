@@ -8,11 +8,13 @@
 
 #include "optim/optim.h"
 #include "optim/schedulers.h"
+#include "optim/schedule/momentum.h"
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <functional>
@@ -64,63 +66,172 @@ Groups make_groups(bool builtin) {
   return g;
 }
 
-// The scheduler of golden case `c` on `optimizer`.
-std::unique_ptr<adaptive::LRScheduler> make_scheduler(const json& c, torch::optim::Optimizer& optimizer) {
+std::vector<double> doubles(const json& v) {
+  return v.is_array() ? v.get<std::vector<double>>() : std::vector<double>{v.get<double>()};
+}
+
+// The scheduler of golden spec `c` (a case, or a composite's child) on `optimizer`.
+std::shared_ptr<adaptive::LRScheduler> make_scheduler(const json& c, torch::optim::Optimizer& optimizer) {
   const std::string kind = c.at("scheduler");
   const json& o = c.at("options");
   if (kind == "StepLR") {
-    return std::make_unique<adaptive::StepLR>(
+    return std::make_shared<adaptive::StepLR>(
         optimizer, adaptive::StepLROptions(o.at("step_size").get<int64_t>()).gamma(o.value("gamma", 0.1)));
   }
   if (kind == "MultiStepLR") {
-    return std::make_unique<adaptive::MultiStepLR>(
+    return std::make_shared<adaptive::MultiStepLR>(
         optimizer, adaptive::MultiStepLROptions(o.at("milestones").get<std::vector<int64_t>>()).gamma(o.value("gamma", 0.1)));
   }
   if (kind == "ConstantLR") {
-    return std::make_unique<adaptive::ConstantLR>(
+    return std::make_shared<adaptive::ConstantLR>(
         optimizer,
         adaptive::ConstantLROptions().factor(o.value("factor", 1.0 / 3)).total_iters(o.value("total_iters", int64_t{5})));
   }
   if (kind == "LinearLR") {
-    return std::make_unique<adaptive::LinearLR>(optimizer, adaptive::LinearLROptions()
+    return std::make_shared<adaptive::LinearLR>(optimizer, adaptive::LinearLROptions()
                                                                .start_factor(o.value("start_factor", 1.0 / 3))
                                                                .end_factor(o.value("end_factor", 1.0))
                                                                .total_iters(o.value("total_iters", int64_t{5})));
   }
   if (kind == "ExponentialLR") {
-    return std::make_unique<adaptive::ExponentialLR>(optimizer, adaptive::ExponentialLROptions(o.at("gamma").get<double>()));
+    return std::make_shared<adaptive::ExponentialLR>(optimizer, adaptive::ExponentialLROptions(o.at("gamma").get<double>()));
   }
   if (kind == "PolynomialLR") {
-    return std::make_unique<adaptive::PolynomialLR>(
+    return std::make_shared<adaptive::PolynomialLR>(
         optimizer,
         adaptive::PolynomialLROptions().total_iters(o.value("total_iters", int64_t{5})).power(o.value("power", 1.0)));
   }
   if (kind == "CosineAnnealingLR") {
-    return std::make_unique<adaptive::CosineAnnealingLR>(
+    return std::make_shared<adaptive::CosineAnnealingLR>(
         optimizer, adaptive::CosineAnnealingLROptions(o.at("T_max").get<int64_t>()).eta_min(o.value("eta_min", 0.0)));
+  }
+  if (kind == "CosineAnnealingWarmRestarts") {
+    return std::make_shared<adaptive::CosineAnnealingWarmRestarts>(
+        optimizer, adaptive::CosineAnnealingWarmRestartsOptions(o.at("T_0").get<int64_t>())
+                       .T_mult(o.value("T_mult", int64_t{1}))
+                       .eta_min(o.value("eta_min", 0.0)));
+  }
+  if (kind == "CyclicLR") {
+    adaptive::CyclicLROptions options(doubles(o.at("base_lr")), doubles(o.at("max_lr")));
+    options.step_size_up(o.value("step_size_up", int64_t{2000}))
+        .mode(o.value("mode", std::string("triangular")))
+        .gamma(o.value("gamma", 1.0))
+        .cycle_momentum(o.value("cycle_momentum", true))
+        .base_momentum(doubles(o.value("base_momentum", json(0.8))))
+        .max_momentum(doubles(o.value("max_momentum", json(0.9))));
+    if (o.contains("step_size_down")) options.step_size_down(o.at("step_size_down").get<int64_t>());
+    return std::make_shared<adaptive::CyclicLR>(optimizer, options);
+  }
+  if (kind == "OneCycleLR") {
+    adaptive::OneCycleLROptions options(doubles(o.at("max_lr")));
+    options.pct_start(o.value("pct_start", 0.3))
+        .anneal_strategy(o.value("anneal_strategy", std::string("cos")))
+        .cycle_momentum(o.value("cycle_momentum", true))
+        .base_momentum(doubles(o.value("base_momentum", json(0.85))))
+        .max_momentum(doubles(o.value("max_momentum", json(0.95))))
+        .div_factor(o.value("div_factor", 25.0))
+        .final_div_factor(o.value("final_div_factor", 1e4))
+        .three_phase(o.value("three_phase", false));
+    if (o.contains("total_steps")) options.total_steps(o.at("total_steps").get<int64_t>());
+    if (o.contains("epochs")) options.epochs(o.at("epochs").get<int64_t>());
+    if (o.contains("steps_per_epoch")) options.steps_per_epoch(o.at("steps_per_epoch").get<int64_t>());
+    return std::make_shared<adaptive::OneCycleLR>(optimizer, options);
+  }
+  if (kind == "SequentialLR" || kind == "ChainedScheduler") {
+    std::vector<std::shared_ptr<adaptive::LRScheduler>> children;
+    for (const json& child : c.at("children")) children.push_back(make_scheduler(child, optimizer));
+    if (kind == "ChainedScheduler") return std::make_shared<adaptive::ChainedScheduler>(optimizer, children);
+    return std::make_shared<adaptive::SequentialLR>(
+        optimizer, adaptive::SequentialLROptions(children, o.at("milestones").get<std::vector<int64_t>>()));
   }
   std::vector<std::function<double(int64_t)>> lambdas;
   for (const auto& n : c.at("lambdas")) lambdas.push_back(lambda_named(n));
   if (kind == "LambdaLR") {
-    return lambdas.size() == 1 ? std::make_unique<adaptive::LambdaLR>(optimizer, lambdas.front())
-                               : std::make_unique<adaptive::LambdaLR>(optimizer, lambdas);
+    return lambdas.size() == 1 ? std::make_shared<adaptive::LambdaLR>(optimizer, lambdas.front())
+                               : std::make_shared<adaptive::LambdaLR>(optimizer, lambdas);
   }
   if (kind == "MultiplicativeLR") {
-    return lambdas.size() == 1 ? std::make_unique<adaptive::MultiplicativeLR>(optimizer, lambdas.front())
-                               : std::make_unique<adaptive::MultiplicativeLR>(optimizer, lambdas);
+    return lambdas.size() == 1 ? std::make_shared<adaptive::MultiplicativeLR>(optimizer, lambdas.front())
+                               : std::make_shared<adaptive::MultiplicativeLR>(optimizer, lambdas);
   }
   throw std::runtime_error("no scheduler " + kind);
 }
 
-// Checks the scheduler's last rates and the groups' against step `t` of `c`.
-void expect_step(const json& c, size_t t, const adaptive::LRScheduler& s, torch::optim::Optimizer& opt,
-                 const std::string& label) {
+adaptive::ReduceLROnPlateauOptions plateau_options(const json& o) {
+  return adaptive::ReduceLROnPlateauOptions()
+      .mode(o.value("mode", std::string("min")))
+      .factor(o.value("factor", 0.1))
+      .patience(o.value("patience", int64_t{10}))
+      .threshold(o.value("threshold", 1e-4))
+      .threshold_mode(o.value("threshold_mode", std::string("rel")))
+      .cooldown(o.value("cooldown", int64_t{0}))
+      .min_lr(doubles(o.value("min_lr", json(0.0))))
+      .eps(o.value("eps", 1e-8));
+}
+
+// Golden case `c` driven as Python drove it: step(), step(metric) for
+// ReduceLROnPlateau (not an LRScheduler), or step(epoch) with fractional epochs.
+class Driven {
+ public:
+  Driven(const json& c, torch::optim::Optimizer& optimizer) : c_(c) {
+    if (c.at("scheduler") == "ReduceLROnPlateau") {
+      plateau_ = std::make_unique<adaptive::ReduceLROnPlateau>(optimizer, plateau_options(c.at("options")));
+    } else {
+      scheduler_ = make_scheduler(c, optimizer);
+    }
+  }
+  // Step t (1-based) of the case.
+  void step(size_t t) {
+    if (plateau_) {
+      plateau_->step(c_.at("metrics")[t - 1].get<double>());
+    } else if (c_.contains("epochs")) {
+      dynamic_cast<adaptive::CosineAnnealingWarmRestarts&>(*scheduler_).step(c_.at("epochs")[t - 1].get<double>());
+    } else {
+      scheduler_->step();
+    }
+  }
+  const std::vector<double>& last_lr() const { return plateau_ ? plateau_->get_last_lr() : scheduler_->get_last_lr(); }
+  int64_t last_epoch() const { return plateau_ ? plateau_->last_epoch() : scheduler_->last_epoch(); }
+  std::string save() const {
+    std::ostringstream out;
+    if (plateau_) {
+      torch::save(*plateau_, out);
+    } else {
+      torch::save(*scheduler_, out);
+    }
+    return out.str();
+  }
+  void load(const std::string& saved) {
+    std::istringstream in(saved);
+    if (plateau_) {
+      torch::load(*plateau_, in);
+    } else {
+      torch::load(*scheduler_, in);
+    }
+  }
+
+ private:
+  const json& c_;
+  std::shared_ptr<adaptive::LRScheduler> scheduler_;
+  std::unique_ptr<adaptive::ReduceLROnPlateau> plateau_;
+};
+
+// Checks the scheduler's last rates, the groups' (and the momentum the case
+// cycles) against step `t` of `c`.
+void expect_step(const json& c, size_t t, const Driven& s, torch::optim::Optimizer& opt, const std::string& label) {
   const std::vector<double> expected = c.at("lrs")[t].get<std::vector<double>>();
-  ASSERT_EQ(s.get_last_lr(), expected) << label << ": get_last_lr() after step " << t;
+  ASSERT_EQ(s.last_lr(), expected) << label << ": get_last_lr() after step " << t;
   for (size_t gi = 0; gi < expected.size(); ++gi) {
     ASSERT_EQ(opt.param_groups()[gi].options().get_lr(), expected[gi]) << label << ": group " << gi << " after step " << t;
+    if (c.contains("momentums")) {
+      ASSERT_EQ(adaptive::detail::get_momentum(opt.param_groups()[gi].options()), c.at("momentums")[t][gi].get<double>())
+          << label << ": momentum of group " << gi << " after step " << t;
+    }
   }
-  ASSERT_EQ(s.last_epoch(), static_cast<int64_t>(t));
+  // Fractional epochs: last_epoch is floor(epoch).
+  const auto epoch = c.contains("epochs") && t > 0 ? static_cast<int64_t>(std::floor(c.at("epochs")[t - 1].get<double>()))
+                                                   : static_cast<int64_t>(t);
+  ASSERT_EQ(s.last_epoch(), epoch) << label;
 }
 
 TEST(SchedulerGolden, EveryCaseIsBitIdenticalToPythonOnBothOptimizers) {
@@ -129,12 +240,12 @@ TEST(SchedulerGolden, EveryCaseIsBitIdenticalToPythonOnBothOptimizers) {
     for (const bool builtin : {true, false}) {
       const std::string label = c.at("name").get<std::string>() + (builtin ? " on torch::optim::SGD" : " on adaptive::Adam");
       Groups g = make_groups(builtin);
-      auto s = make_scheduler(c, *g.optimizer);
-      expect_step(c, 0, *s, *g.optimizer, label);
+      Driven s(c, *g.optimizer);
+      expect_step(c, 0, s, *g.optimizer, label);
       for (size_t t = 1; t < c.at("lrs").size(); ++t) {
         g.optimizer->step();
-        s->step();
-        expect_step(c, t, *s, *g.optimizer, label);
+        s.step(t);
+        expect_step(c, t, s, *g.optimizer, label);
         if (HasFatalFailure()) return;
       }
       ++cases;
@@ -145,25 +256,25 @@ TEST(SchedulerGolden, EveryCaseIsBitIdenticalToPythonOnBothOptimizers) {
 
 // Saved halfway (torch::save), loaded into a fresh optimizer and scheduler,
 // the run continues bit for bit: the scheduler's load sets the groups' rates
-// (LibTorch's built-ins do not restore theirs).
+// and cycled momentum (LibTorch's built-ins do not restore theirs).
 TEST(SchedulerCheckpoint, EveryCaseResumesHalfwayBitForBit) {
   for (const json& c : golden().at("cases")) {
-    const std::string label = c.at("name").get<std::string>();
-    Groups first = make_groups(true);
-    auto s = make_scheduler(c, *first.optimizer);
-    for (int t = 1; t <= 500; ++t) s->step();
-    std::ostringstream saved;
-    torch::save(*s, saved);
+    for (const bool builtin : {true, false}) {
+      const std::string label = c.at("name").get<std::string>() + (builtin ? " on torch::optim::SGD" : " on adaptive::Adam");
+      Groups first = make_groups(builtin);
+      Driven s(c, *first.optimizer);
+      for (size_t t = 1; t <= 500; ++t) s.step(t);
+      const std::string saved = s.save();
 
-    Groups resumed = make_groups(true);
-    auto r = make_scheduler(c, *resumed.optimizer);
-    std::istringstream in(saved.str());
-    torch::load(*r, in);
-    expect_step(c, 500, *r, *resumed.optimizer, label + " resumed");
-    for (size_t t = 501; t < c.at("lrs").size(); ++t) {
-      r->step();
-      expect_step(c, t, *r, *resumed.optimizer, label + " resumed");
-      if (HasFatalFailure()) return;
+      Groups resumed = make_groups(builtin);
+      Driven r(c, *resumed.optimizer);
+      r.load(saved);
+      expect_step(c, 500, r, *resumed.optimizer, label + " resumed");
+      for (size_t t = 501; t < c.at("lrs").size(); ++t) {
+        r.step(t);
+        expect_step(c, t, r, *resumed.optimizer, label + " resumed");
+        if (HasFatalFailure()) return;
+      }
     }
   }
 }
@@ -224,6 +335,132 @@ TEST(SchedulerOptions, BadOptionsNameTheArgumentAndValue) {
   // Refused before the initial step: the rates are untouched.
   EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.1);
   EXPECT_EQ(opt.param_groups()[1].options().get_lr(), 0.05);
+}
+
+// The cycling, plateau and composite schedulers: each refusal names the
+// argument and its value, and leaves the rates and the momentum as they were.
+TEST(SchedulerOptions, CyclingPlateauAndCompositeRefusalsChangeNothing) {
+  Groups g = make_groups(true), other = make_groups(true);
+  auto& opt = *g.optimizer;
+  auto step = [&](torch::optim::Optimizer& o) {
+    return std::make_shared<adaptive::StepLR>(o, adaptive::StepLROptions(10));
+  };
+  auto p = torch::zeros({1}).requires_grad_(true);
+  torch::optim::Adagrad adagrad({p}, torch::optim::AdagradOptions(0.1));
+  const std::vector<std::pair<std::function<void()>, std::string>> bad = {
+      {[&] { adaptive::CosineAnnealingWarmRestarts s(opt, adaptive::CosineAnnealingWarmRestartsOptions(0)); },
+       "CosineAnnealingWarmRestarts: T_0 is 0"},
+      {[&] { adaptive::CosineAnnealingWarmRestarts s(opt, adaptive::CosineAnnealingWarmRestartsOptions(5).T_mult(0)); },
+       "CosineAnnealingWarmRestarts: T_mult is 0"},
+      {[&] { adaptive::CyclicLR s(opt, adaptive::CyclicLROptions({0.01, 0.02, 0.03}, {0.1})); },
+       "CyclicLR: base_lr has 3 values; give one, or one per parameter group (2)"},
+      {[&] { adaptive::CyclicLR s(opt, adaptive::CyclicLROptions(0.01, 0.1).mode("sawtooth")); },
+       "CyclicLR: mode is 'sawtooth'"},
+      {[&] { adaptive::CyclicLR s(opt, adaptive::CyclicLROptions(0.01, 0.1).step_size_up(0)); },
+       "CyclicLR: step_size_up is 0"},
+      {[&] { adaptive::CyclicLR s(adagrad, adaptive::CyclicLROptions(0.01, 0.1)); },
+       "CyclicLR: cycle_momentum is true, but the optimizer has neither momentum nor betas"},
+      {[&] { adaptive::OneCycleLR s(opt, adaptive::OneCycleLROptions(0.1)); },
+       "OneCycleLR: give total_steps, or epochs and steps_per_epoch"},
+      {[&] { adaptive::OneCycleLR s(opt, adaptive::OneCycleLROptions(0.1).total_steps(0)); },
+       "OneCycleLR: total_steps is 0"},
+      {[&] { adaptive::OneCycleLR s(opt, adaptive::OneCycleLROptions(0.1).total_steps(10).pct_start(1.5)); },
+       "OneCycleLR: pct_start is 1.5"},
+      {[&] { adaptive::OneCycleLR s(opt, adaptive::OneCycleLROptions(0.1).total_steps(10).anneal_strategy("exp")); },
+       "OneCycleLR: anneal_strategy is 'exp'"},
+      {[&] { adaptive::OneCycleLR s(adagrad, adaptive::OneCycleLROptions(0.1).total_steps(10)); },
+       "OneCycleLR: cycle_momentum is true, but the optimizer has neither momentum nor betas"},
+      {[&] { adaptive::ReduceLROnPlateau s(opt, adaptive::ReduceLROnPlateauOptions().factor(1.0)); },
+       "ReduceLROnPlateau: factor is 1"},
+      {[&] { adaptive::ReduceLROnPlateau s(opt, adaptive::ReduceLROnPlateauOptions().mode("avg")); },
+       "ReduceLROnPlateau: mode is 'avg'"},
+      {[&] { adaptive::ReduceLROnPlateau s(opt, adaptive::ReduceLROnPlateauOptions().threshold_mode("pct")); },
+       "ReduceLROnPlateau: threshold_mode is 'pct'"},
+      {[&] { adaptive::ReduceLROnPlateau s(opt, adaptive::ReduceLROnPlateauOptions().min_lr({0.1, 0.2, 0.3})); },
+       "ReduceLROnPlateau: min_lr has 3 values"},
+      {[&] { adaptive::SequentialLR s(opt, adaptive::SequentialLROptions({step(opt), step(*other.optimizer)}, {5})); },
+       "SequentialLR: scheduler 1 (StepLR) belongs to another optimizer"},
+      {[&] { adaptive::SequentialLR s(opt, adaptive::SequentialLROptions({step(opt), step(opt)}, {5, 9})); },
+       "SequentialLR: 2 schedulers need 1 milestones, got 2"},
+      {[&] { adaptive::SequentialLR s(opt, adaptive::SequentialLROptions({step(opt), step(opt), step(opt)}, {9, 5})); },
+       "SequentialLR: milestones must be increasing; milestone 1 is 5 after 9"},
+      {[&] { adaptive::SequentialLR s(opt, adaptive::SequentialLROptions({}, {})); }, "SequentialLR: schedulers is empty"},
+      {[&] { adaptive::ChainedScheduler s(opt, adaptive::ChainedSchedulerOptions({step(*other.optimizer)})); },
+       "ChainedScheduler: scheduler 0 (StepLR) belongs to another optimizer"},
+  };
+  for (const auto& [make, message] : bad) {
+    const std::string error = error_of(make);
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+    // Refused before any rate or momentum was set (StepLR's initial step keeps the rates).
+    EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.1) << message;
+    EXPECT_EQ(opt.param_groups()[1].options().get_lr(), 0.05) << message;
+    EXPECT_EQ(adaptive::detail::get_momentum(opt.param_groups()[0].options()), 0.0) << message;
+  }
+}
+
+// OneCycleLR past its total_steps: refused as Python's, nothing changed.
+TEST(SchedulerOptions, OneCycleRefusesAStepPastItsEnd) {
+  Groups g = make_groups(true);
+  adaptive::OneCycleLR s(*g.optimizer, adaptive::OneCycleLROptions(0.1).total_steps(3));
+  for (int t = 0; t < 3; ++t) s.step();
+  const std::vector<double> lrs = s.get_last_lr();
+  const double momentum = adaptive::detail::get_momentum(g.optimizer->param_groups()[0].options());
+  const std::string error = error_of([&] { s.step(); });
+  EXPECT_NE(error.find("OneCycleLR: tried to step 4 times; the specified number of total steps is 3"), std::string::npos)
+      << error;
+  EXPECT_EQ(s.last_epoch(), 3);
+  EXPECT_EQ(s.get_last_lr(), lrs);
+  EXPECT_EQ(g.optimizer->param_groups()[0].options().get_lr(), lrs[0]);
+  EXPECT_EQ(adaptive::detail::get_momentum(g.optimizer->param_groups()[0].options()), momentum);
+}
+
+// A composite loads all its children or none: a state whose second child is
+// of another kind is refused, and neither child changes.
+TEST(SchedulerCheckpoint, ACompositeLoadsAllChildrenOrNone) {
+  auto make = [](torch::optim::Optimizer& o, bool exponential_second) {
+    std::vector<std::shared_ptr<adaptive::LRScheduler>> children{
+        std::make_shared<adaptive::LinearLR>(o, adaptive::LinearLROptions().total_iters(10))};
+    if (exponential_second) {
+      children.push_back(std::make_shared<adaptive::ExponentialLR>(o, adaptive::ExponentialLROptions(0.9)));
+    } else {
+      children.push_back(std::make_shared<adaptive::StepLR>(o, adaptive::StepLROptions(4)));
+    }
+    return std::make_shared<adaptive::SequentialLR>(o, adaptive::SequentialLROptions(children, {10}));
+  };
+  Groups a = make_groups(true), b = make_groups(true);
+  auto saved_from = make(*a.optimizer, true);
+  for (int t = 0; t < 25; ++t) saved_from->step();
+  std::ostringstream saved;
+  torch::save(*saved_from, saved);
+
+  auto target = make(*b.optimizer, false);
+  for (int t = 0; t < 3; ++t) target->step();
+  const auto& first = *target->options().schedulers()[0];
+  const int64_t first_epoch = first.last_epoch();
+  const std::vector<double> lrs = target->get_last_lr();
+  std::istringstream in(saved.str());
+  const std::string error = error_of([&] { torch::load(*target, in); });
+  EXPECT_NE(error.find("StepLR::load: the archive holds a ExponentialLR's state"), std::string::npos) << error;
+  EXPECT_EQ(first.last_epoch(), first_epoch);  // the first child, which could load, did not
+  EXPECT_EQ(target->last_epoch(), 3);
+  EXPECT_EQ(target->get_last_lr(), lrs);
+  EXPECT_EQ(b.optimizer->param_groups()[0].options().get_lr(), lrs[0]);
+}
+
+TEST(SchedulerCheckpoint, PlateauRefusesAnotherSchedulersState) {
+  Groups a = make_groups(true), b = make_groups(true);
+  adaptive::StepLR step(*a.optimizer, adaptive::StepLROptions(3));
+  std::ostringstream saved;
+  torch::save(step, saved);
+  adaptive::ReduceLROnPlateau plateau(*b.optimizer, adaptive::ReduceLROnPlateauOptions().patience(0));
+  plateau.step(1.0);
+  plateau.step(2.0);  // a reduction: 0.01
+  std::istringstream in(saved.str());
+  const std::string error = error_of([&] { torch::load(plateau, in); });
+  EXPECT_NE(error.find("ReduceLROnPlateau::load: the archive holds a StepLR's state"), std::string::npos) << error;
+  EXPECT_EQ(plateau.last_epoch(), 2);
+  EXPECT_EQ(plateau.best(), 1.0);
+  EXPECT_DOUBLE_EQ(plateau.get_last_lr()[0], 0.01);
 }
 
 // Python's group["initial_lr"]: the second scheduler of an optimizer takes

@@ -9,7 +9,8 @@
 #include "optim/optim.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <fstream>
 #include <functional>

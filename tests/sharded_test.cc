@@ -16,7 +16,9 @@
 
 #include <gtest/gtest.h>
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/optim/schedulers/step_lr.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <exception>

@@ -31,6 +31,8 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
 
 #include <random>
 #include <sstream>

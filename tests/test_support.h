@@ -5,7 +5,8 @@
 #include "optim/optim.h"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <functional>
 #include <stdexcept>

@@ -8,7 +8,9 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/optim/schedulers/step_lr.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <functional>

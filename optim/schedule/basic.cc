@@ -8,30 +8,6 @@
 
 namespace adaptive {
 
-template <class Options>
-void OptionedScheduler<Options>::save_own(torch::serialize::OutputArchive& archive) const {
-  detail::write_fields(options_, archive);
-}
-
-template <class Options>
-void OptionedScheduler<Options>::read_own(torch::serialize::InputArchive& archive) {
-  Options staged = options_;
-  detail::for_each_field<Options>([&](const auto& fd) {
-    using T = std::decay_t<decltype(staged.*(fd.member))>;
-    if constexpr (std::is_same_v<T, double>) {
-      staged.*(fd.member) = detail::read_double(archive, name(), fd.name);
-    } else if constexpr (std::is_same_v<T, int64_t>) {
-      staged.*(fd.member) = detail::read_int(archive, name(), fd.name);
-    } else {
-      c10::IValue value;
-      TORCH_CHECK(archive.try_read(fd.name, value), name(), "::load: the archive has no '", fd.name, "'");
-      staged.*(fd.member) = value.to<T>();
-    }
-  });
-  check(staged);
-  staged_ = std::move(staged);
-}
-
 namespace {
 
 // One function per group: `one` for every group, or `each` (as many as groups).
@@ -43,6 +19,18 @@ std::vector<Lambda> per_group(const char* scheduler, size_t groups, std::vector<
     TORCH_CHECK(static_cast<bool>(each[i]), scheduler, ": lr_lambda ", i, " is an empty function");
   }
   return each;
+}
+
+// Python's a // b for b > 0: rounds toward −∞.
+int64_t python_floordiv(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+// Every rate of `lrs` times `factor` (Python's `base_lr * factor`).
+std::vector<double> scaled(std::vector<double> lrs, double factor) {
+  for (double& lr : lrs) lr = lr * factor;
+  return lrs;
 }
 
 // Python's a % b for b > 0: never negative.
@@ -106,6 +94,12 @@ std::vector<double> StepLR::get_lr() {
   return lrs;
 }
 
+c10::optional<std::vector<double>> StepLR::closed_form_lr() const {
+  // Python: base_lr * gamma ** (last_epoch // step_size).
+  const double factor = std::pow(options_.gamma(), static_cast<double>(python_floordiv(last_epoch(), options_.step_size())));
+  return scaled(base_lrs(), factor);
+}
+
 // ---- MultiStepLR
 
 MultiStepLR::MultiStepLR(torch::optim::Optimizer& optimizer, MultiStepLROptions options)
@@ -133,6 +127,14 @@ std::vector<double> MultiStepLR::get_lr() {
   return lrs;
 }
 
+c10::optional<std::vector<double>> MultiStepLR::closed_form_lr() const {
+  // Python: base_lr * gamma ** bisect_right(sorted(milestones), last_epoch).
+  std::vector<int64_t> m = options_.milestones();
+  std::sort(m.begin(), m.end());
+  const auto below = std::upper_bound(m.begin(), m.end(), last_epoch()) - m.begin();
+  return scaled(base_lrs(), std::pow(options_.gamma(), static_cast<double>(below)));
+}
+
 // ---- ConstantLR
 
 ConstantLR::ConstantLR(torch::optim::Optimizer& optimizer, ConstantLROptions options)
@@ -155,6 +157,12 @@ std::vector<double> ConstantLR::get_lr() {
     for (double& lr : lrs) lr = lr * (1.0 / options_.factor());
   }
   return lrs;
+}
+
+c10::optional<std::vector<double>> ConstantLR::closed_form_lr() const {
+  // Python: base_lr * (factor + (last_epoch >= total_iters) * (1 - factor)).
+  const double rest = last_epoch() >= options_.total_iters() ? 1 - options_.factor() : 0.0;
+  return scaled(base_lrs(), options_.factor() + rest);
 }
 
 // ---- LinearLR
@@ -187,6 +195,13 @@ std::vector<double> LinearLR::get_lr() {
   return lrs;
 }
 
+c10::optional<std::vector<double>> LinearLR::closed_form_lr() const {
+  // Python: base_lr * (start + (end - start) * min(total_iters, last_epoch) / total_iters).
+  const double start = options_.start_factor(), end = options_.end_factor();
+  const auto reached = static_cast<double>(std::min(options_.total_iters(), last_epoch()));
+  return scaled(base_lrs(), start + (end - start) * reached / static_cast<double>(options_.total_iters()));
+}
+
 // ---- ExponentialLR
 
 ExponentialLR::ExponentialLR(torch::optim::Optimizer& optimizer, ExponentialLROptions options)
@@ -205,6 +220,11 @@ std::vector<double> ExponentialLR::get_lr() {
   if (is_initial()) return lrs;
   for (double& lr : lrs) lr = lr * options_.gamma();
   return lrs;
+}
+
+c10::optional<std::vector<double>> ExponentialLR::closed_form_lr() const {
+  // Python: base_lr * gamma ** last_epoch.
+  return scaled(base_lrs(), std::pow(options_.gamma(), static_cast<double>(last_epoch())));
 }
 
 // ---- PolynomialLR
@@ -227,6 +247,12 @@ std::vector<double> PolynomialLR::get_lr() {
   const double factor = std::pow((1.0 - t / total) / (1.0 - (t - 1) / total), options_.power());
   for (double& lr : lrs) lr = lr * factor;
   return lrs;
+}
+
+c10::optional<std::vector<double>> PolynomialLR::closed_form_lr() const {
+  // Python: base_lr * (1.0 - min(total_iters, last_epoch) / total_iters) ** power.
+  const auto reached = static_cast<double>(std::min(options_.total_iters(), last_epoch()));
+  return scaled(base_lrs(), std::pow(1.0 - reached / static_cast<double>(options_.total_iters()), options_.power()));
 }
 
 // ---- CosineAnnealingLR
@@ -265,13 +291,14 @@ std::vector<double> CosineAnnealingLR::get_lr() {
   return lrs;
 }
 
-template class OptionedScheduler<NoSchedulerOptions>;
-template class OptionedScheduler<StepLROptions>;
-template class OptionedScheduler<MultiStepLROptions>;
-template class OptionedScheduler<ConstantLROptions>;
-template class OptionedScheduler<LinearLROptions>;
-template class OptionedScheduler<ExponentialLROptions>;
-template class OptionedScheduler<PolynomialLROptions>;
-template class OptionedScheduler<CosineAnnealingLROptions>;
+c10::optional<std::vector<double>> CosineAnnealingLR::closed_form_lr() const {
+  // Python: eta_min + (base_lr - eta_min) * (1 + cos(pi * last_epoch / T_max)) / 2.
+  const double eta_min = options_.eta_min();
+  const double cosine = 1 + std::cos(M_PI * static_cast<double>(last_epoch()) / static_cast<double>(options_.T_max()));
+  std::vector<double> lrs;
+  for (const double base : base_lrs()) lrs.push_back(eta_min + (base - eta_min) * cosine / 2);
+  return lrs;
+}
+
 
 }  // namespace adaptive

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,31 @@ class OptionedScheduler : public LRScheduler {
  private:
   c10::optional<Options> staged_;
 };
+
+// Defined here: every scheduler family instantiates them for its options.
+template <class Options>
+void OptionedScheduler<Options>::save_own(torch::serialize::OutputArchive& archive) const {
+  detail::write_fields(options_, archive);
+}
+
+template <class Options>
+void OptionedScheduler<Options>::read_own(torch::serialize::InputArchive& archive) {
+  Options staged = options_;
+  detail::for_each_field<Options>([&](const auto& fd) {
+    using T = std::decay_t<decltype(staged.*(fd.member))>;
+    if constexpr (std::is_same_v<T, double>) {
+      staged.*(fd.member) = detail::read_double(archive, name(), fd.name);
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+      staged.*(fd.member) = detail::read_int(archive, name(), fd.name);
+    } else {
+      c10::IValue value;
+      TORCH_CHECK(archive.try_read(fd.name, value), name(), "::load: the archive has no '", fd.name, "'");
+      staged.*(fd.member) = value.to<T>();
+    }
+  });
+  check(staged);
+  staged_ = std::move(staged);
+}
 
 /// Options of a scheduler that has none to save (LambdaLR, MultiplicativeLR).
 struct NoSchedulerOptions {
@@ -104,6 +130,7 @@ class StepLR : public OptionedScheduler<StepLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const StepLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 struct MultiStepLROptions {
@@ -125,6 +152,7 @@ class MultiStepLR : public OptionedScheduler<MultiStepLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const MultiStepLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 struct ConstantLROptions {
@@ -145,6 +173,7 @@ class ConstantLR : public OptionedScheduler<ConstantLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const ConstantLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 struct LinearLROptions {
@@ -168,6 +197,7 @@ class LinearLR : public OptionedScheduler<LinearLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const LinearLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 struct ExponentialLROptions {
@@ -187,6 +217,7 @@ class ExponentialLR : public OptionedScheduler<ExponentialLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const ExponentialLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 struct PolynomialLROptions {
@@ -206,6 +237,7 @@ class PolynomialLR : public OptionedScheduler<PolynomialLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const PolynomialLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 struct CosineAnnealingLROptions {
@@ -228,6 +260,7 @@ class CosineAnnealingLR : public OptionedScheduler<CosineAnnealingLROptions> {
  protected:
   std::vector<double> get_lr() override;
   void check(const CosineAnnealingLROptions& o) const override;
+  c10::optional<std::vector<double>> closed_form_lr() const override;
 };
 
 }  // namespace adaptive

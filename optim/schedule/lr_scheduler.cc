@@ -2,6 +2,7 @@
 
 #include <c10/util/irange.h>
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -68,17 +69,37 @@ std::vector<double> LRScheduler::get_lrs() {
   TORCH_CHECK(optimizer_.param_groups().size() == base_lrs_.size(), name(), ": the optimizer has ",
               optimizer_.param_groups().size(), " parameter groups, the scheduler was made for ", base_lrs_.size(),
               " (a group added after the scheduler has no base learning rate)");
+  // Python's order: _step_count, then last_epoch, then get_lr().
+  const int64_t epoch = last_epoch_, count = step_count_python_;
+  if (counts_steps()) ++step_count_python_;
   ++last_epoch_;
   std::vector<double> values;
   try {
+    advance();
     values = get_lr();
   } catch (...) {
-    --last_epoch_;  // nothing changed
+    last_epoch_ = epoch;  // get_lr() checks before it changes anything
+    step_count_python_ = count;
     throw;
   }
-  ++step_count_python_;
   last_lr_ = values;
   return values;
+}
+
+void LRScheduler::update_lr(int64_t epoch) {
+  const int64_t before = last_epoch_;
+  last_epoch_ = epoch;
+  std::vector<double> values;
+  try {
+    auto closed = closed_form_lr();
+    values = closed ? std::move(*closed) : get_lr();
+  } catch (...) {
+    last_epoch_ = before;
+    throw;
+  }
+  auto& groups = optimizer_.param_groups();
+  for (const auto gi : c10::irange(groups.size())) groups[gi].options().set_lr(values[gi]);
+  last_lr_ = std::move(values);
 }
 
 void LRScheduler::save(torch::serialize::OutputArchive& archive) const {
@@ -91,33 +112,59 @@ void LRScheduler::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void LRScheduler::load(torch::serialize::InputArchive& archive) {
+  stage_load(archive);
+  commit_load();
+}
+
+void LRScheduler::stage_load(torch::serialize::InputArchive& archive) {
   c10::IValue kind;
   TORCH_CHECK(archive.try_read("scheduler", kind) && kind.isString(), name(),
               "::load: the archive holds no scheduler's state (no 'scheduler' key)");
   TORCH_CHECK(kind.toStringRef() == name(), name(), "::load: the archive holds a ", kind.toStringRef(),
               "'s state, not a ", name(), "'s");
-  const std::vector<double> base = detail::read_doubles(archive, name(), "base_lrs");
-  const std::vector<double> last = detail::read_doubles(archive, name(), "_last_lr");
-  const int64_t epoch = detail::read_int(archive, name(), "last_epoch");
-  const int64_t count = detail::read_int(archive, name(), "_step_count");
+  Staged staged;
+  staged.base_lrs = detail::read_doubles(archive, name(), "base_lrs");
+  staged.last_lr = detail::read_doubles(archive, name(), "_last_lr");
+  staged.last_epoch = detail::read_int(archive, name(), "last_epoch");
+  staged.step_count = detail::read_int(archive, name(), "_step_count");
   const size_t groups = optimizer_.param_groups().size();
-  TORCH_CHECK(base.size() == groups && last.size() == groups, name(), "::load: the state is for ", base.size(),
-              " parameter groups, this optimizer has ", groups);
-  TORCH_CHECK(epoch >= 0 && count >= 1, name(), "::load: last_epoch ", epoch, " and _step_count ", count,
-              " are no state a scheduler reaches (last_epoch ≥ 0, _step_count ≥ 1 after construction)");
+  TORCH_CHECK(staged.base_lrs.size() == groups && staged.last_lr.size() == groups, name(), "::load: the state is for ",
+              staged.base_lrs.size(), " parameter groups, this optimizer has ", groups);
+  TORCH_CHECK(staged.last_epoch >= -1 && staged.step_count >= 0, name(), "::load: last_epoch ", staged.last_epoch,
+              " and _step_count ", staged.step_count,
+              " are no state a scheduler reaches (last_epoch ≥ -1, _step_count ≥ 0)");
   read_own(archive);  // staged and checked; throws before anything changed
-  base_lrs_ = base;
-  last_lr_ = last;
-  last_epoch_ = epoch;
-  step_count_python_ = count;
+  staged_ = std::move(staged);
+}
+
+void LRScheduler::commit_load() {
+  TORCH_INTERNAL_ASSERT(staged_.has_value(), name(), "::commit_load without stage_load");
+  base_lrs_ = std::move(staged_->base_lrs);
+  last_lr_ = std::move(staged_->last_lr);
+  last_epoch_ = staged_->last_epoch;
+  step_count_python_ = staged_->step_count;
+  staged_.reset();
   commit_own();
   // The groups continue from the saved rates: LibTorch's built-in optimizers
   // do not restore their options on load (Python's do), and every chainable
   // step reads the current rates.
-  for (const auto gi : c10::irange(groups)) optimizer_.param_groups()[gi].options().set_lr(last_lr_[gi]);
+  auto& groups = optimizer_.param_groups();
+  for (const auto gi : c10::irange(groups.size())) groups[gi].options().set_lr(last_lr_[gi]);
 }
 
 namespace detail {
+
+torch::optim::Optimizer& overwrite_initial_lrs(torch::optim::Optimizer& optimizer, const std::vector<double>& lrs) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry()[&optimizer].lrs = lrs;  // a new entry counts no scheduler until the constructor's
+  return optimizer;
+}
+
+torch::optim::Optimizer& set_group_lrs(torch::optim::Optimizer& optimizer, const std::vector<double>& lrs) {
+  auto& groups = optimizer.param_groups();
+  for (const auto gi : c10::irange(std::min(groups.size(), lrs.size()))) groups[gi].options().set_lr(lrs[gi]);
+  return optimizer;
+}
 
 namespace {
 c10::IValue read_key(torch::serialize::InputArchive& archive, const char* scheduler, const char* key) {

@@ -18,12 +18,14 @@
 // torch::optim::LRScheduler& steps it too. Any torch::optim::Optimizer
 // works: learning rates are read and set through options().get_lr()/set_lr().
 
+#include <c10/util/Optional.h>
 #include <torch/optim/optimizer.h>
 #include <torch/optim/schedulers/lr_scheduler.h>
 #include <torch/serialize/archive.h>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace adaptive {
@@ -45,6 +47,8 @@ class LRScheduler : public torch::optim::LRScheduler {
   const std::vector<double>& base_lrs() const { return base_lrs_; }
   /// The class name, as Python's ("StepLR").
   virtual const char* name() const = 0;
+  /// Whether this scheduler sets the rates of `optimizer`.
+  bool belongs_to(const torch::optim::Optimizer& optimizer) const { return &optimizer_ == &optimizer; }
 
   /// The whole state: "scheduler" (the name), "base_lrs", "last_epoch",
   /// "_step_count", "_last_lr" and the scheduler's own options (Python's keys).
@@ -52,9 +56,18 @@ class LRScheduler : public torch::optim::LRScheduler {
   /// Restores what save() wrote: checked whole before anything changes; a
   /// state of another scheduler, or of another group count, is refused.
   void load(torch::serialize::InputArchive& archive);
+  /// load() in two steps, so that a composite scheduler loads its children
+  /// all-or-nothing: stage_load() reads and checks everything and changes
+  /// nothing; commit_load() applies what the last stage_load() staged.
+  void stage_load(torch::serialize::InputArchive& archive);
+  /// See stage_load().
+  void commit_load();
 
  protected:
   explicit LRScheduler(torch::optim::Optimizer& optimizer);
+
+  /// Replaces this scheduler's base_lrs (CyclicLR's are its base_lr).
+  void set_base_lrs(std::vector<double> lrs) { base_lrs_ = std::move(lrs); }
 
   /// Python's _initial_step: each scheduler's constructor calls it last,
   /// once its own members are set (a base constructor cannot call get_lr()).
@@ -63,6 +76,26 @@ class LRScheduler : public torch::optim::LRScheduler {
   /// The next learning rate of every group, chainable as Python's get_lr():
   /// from the current ones (group_lrs()), last_epoch() already advanced.
   virtual std::vector<double> get_lr() = 0;
+  /// Python's _get_closed_form_lr(): the rates at last_epoch() from base_lrs
+  /// alone, for the schedulers that have one (none: get_lr() serves).
+  virtual c10::optional<std::vector<double>> closed_form_lr() const { return c10::nullopt; }
+  /// Called by step() after last_epoch advanced, before get_lr() (state a
+  /// scheduler advances per step besides last_epoch: CosineAnnealingWarmRestarts' T_cur).
+  virtual void advance() {}
+  /// Whether step() counts in _step_count (CosineAnnealingWarmRestarts' own step() does not, in Python).
+  virtual bool counts_steps() const { return true; }
+  /// Python's _update_lr(epoch): last_epoch = epoch, the rates from the
+  /// closed form (or get_lr()), _step_count unchanged. SequentialLR calls it
+  /// on a child at its milestone.
+  void update_lr(int64_t epoch);
+  /// Python's SequentialLR.recursive_undo: last_epoch − 1 (a composite
+  /// scheduler passes it to its children instead).
+  virtual void undo_epoch() { --last_epoch_; }
+  /// Sets last_epoch and the last rates (a composite scheduler's own, as Python's sets them).
+  void set_progress(int64_t last_epoch, std::vector<double> last_lr) {
+    last_epoch_ = last_epoch;
+    last_lr_ = std::move(last_lr);
+  }
 
   /// The scheduler's own options and state in `archive` (Python's keys).
   virtual void save_own(torch::serialize::OutputArchive& archive) const = 0;
@@ -81,7 +114,15 @@ class LRScheduler : public torch::optim::LRScheduler {
   size_t group_count() const { return optimizer_.param_groups().size(); }
 
  private:
+  friend class SequentialLR;      // steps, undoes and updates its children
+  friend class ChainedScheduler;  // as SequentialLR
   std::vector<double> get_lrs() final;
+
+  struct Staged {
+    std::vector<double> base_lrs, last_lr;
+    int64_t last_epoch = 0, step_count = 0;
+  };
+  c10::optional<Staged> staged_;
 
   torch::optim::Optimizer& optimizer_;
   std::vector<double> base_lrs_;
@@ -91,9 +132,18 @@ class LRScheduler : public torch::optim::LRScheduler {
   bool initial_ = false;
 };
 
+namespace detail {
+/// Sets each group's initial rate (Python's group["initial_lr"] = ..., as
+/// OneCycleLR does before its base constructor): the base_lrs of the next
+/// and every later scheduler of `optimizer`. Returns `optimizer`, for a
+/// constructor's initializer list.
+torch::optim::Optimizer& overwrite_initial_lrs(torch::optim::Optimizer& optimizer, const std::vector<double>& lrs);
+/// Sets each group's current rate (CyclicLR sets its base_lr before its base
+/// constructor). Returns `optimizer`.
+torch::optim::Optimizer& set_group_lrs(torch::optim::Optimizer& optimizer, const std::vector<double>& lrs);
+
 /// Reads a double, an int or a list of doubles saved under `key`; a
 /// c10::Error naming the scheduler and the key where absent or of another type.
-namespace detail {
 double read_double(torch::serialize::InputArchive& archive, const char* scheduler, const char* key);
 int64_t read_int(torch::serialize::InputArchive& archive, const char* scheduler, const char* key);
 std::vector<double> read_doubles(torch::serialize::InputArchive& archive, const char* scheduler, const char* key);

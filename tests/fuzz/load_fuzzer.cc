@@ -27,7 +27,8 @@
 #include "tests/registry/registry.h"
 
 #include <fuzzer/FuzzedDataProvider.h>
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <cstdio>
 #include <algorithm>

@@ -35,7 +35,8 @@
 
 #include "optim/optim.h"
 
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <limits>
