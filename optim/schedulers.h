@@ -9,9 +9,11 @@
 //   cyclic.h     CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 //   plateau.h    ReduceLROnPlateau
 //   composite.h  SequentialLR, ChainedScheduler
+//   swalr.h      SWALR (torch.optim.swa_utils; with AveragedModel in optim/swa_utils.h)
 
 #include "optim/schedule/basic.h"
 #include "optim/schedule/composite.h"
 #include "optim/schedule/cyclic.h"
 #include "optim/schedule/lr_scheduler.h"
 #include "optim/schedule/plateau.h"
+#include "optim/schedule/swalr.h"

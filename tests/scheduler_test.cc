@@ -1,4 +1,5 @@
-// adaptive's learning-rate schedulers (optim/schedulers.h) against PyTorch
+// adaptive's learning-rate schedulers (optim/schedulers.h) and the
+// learning-rate finder (optim/schedule/lr_finder.h). The schedulers against PyTorch
 // 2.13's torch.optim.lr_scheduler (tests/data/golden_schedulers.json,
 // tools/golden_schedulers.py): the rate of every group after construction
 // and after each of 1,000 steps, bit for bit (a schedule is scalar double
@@ -8,6 +9,7 @@
 
 #include "optim/optim.h"
 #include "optim/schedulers.h"
+#include "optim/schedule/lr_finder.h"
 #include "optim/schedule/momentum.h"
 #include "tests/test_support.h"
 
@@ -136,6 +138,11 @@ std::shared_ptr<adaptive::LRScheduler> make_scheduler(const json& c, torch::opti
     if (o.contains("epochs")) options.epochs(o.at("epochs").get<int64_t>());
     if (o.contains("steps_per_epoch")) options.steps_per_epoch(o.at("steps_per_epoch").get<int64_t>());
     return std::make_shared<adaptive::OneCycleLR>(optimizer, options);
+  }
+  if (kind == "SWALR") {
+    return std::make_shared<adaptive::SWALR>(optimizer, adaptive::SWALROptions(doubles(o.at("swa_lr")))
+                                                           .anneal_epochs(o.value("anneal_epochs", int64_t{10}))
+                                                           .anneal_strategy(o.value("anneal_strategy", std::string("cos"))));
   }
   if (kind == "SequentialLR" || kind == "ChainedScheduler") {
     std::vector<std::shared_ptr<adaptive::LRScheduler>> children;
@@ -484,6 +491,134 @@ TEST(SchedulerBase, LibTorchsBaseClassStepsIt) {
     EXPECT_EQ(sa.get_last_lr(), sb.get_last_lr());
   }
   EXPECT_EQ(sb.last_epoch(), 5);
+}
+
+// ---- LRFinder
+
+TEST(LRFinder, TriesTheRatesOfItsSequenceAndRecordsEachStep) {
+  for (const std::string mode : {"exp", "linear"}) {
+    Groups g = make_groups(true);
+    adaptive::LRFinder finder(*g.optimizer, adaptive::LRFinderOptions().start_lr(1e-4).end_lr(1).num_steps(5).mode(mode));
+    std::vector<double> seen;
+    while (!finder.done()) {
+      seen.push_back(g.optimizer->param_groups()[1].options().get_lr());  // every group at the same rate
+      finder.step(1.0);
+    }
+    ASSERT_EQ(seen.size(), 5U) << mode;
+    EXPECT_EQ(finder.lrs(), seen) << mode;
+    EXPECT_EQ(seen.front(), 1e-4) << mode;
+    EXPECT_NEAR(seen.back(), 1.0, 1e-12) << mode;
+    if (mode == "exp") EXPECT_NEAR(seen[2], 1e-2, 1e-15);
+    if (mode == "linear") EXPECT_NEAR(seen[2], (1e-4 + 1) / 2, 1e-15);
+    EXPECT_EQ(finder.stop_reason(), "completed");
+    // Bias-corrected smoothing of a constant loss is that constant.
+    for (const double s : finder.smoothed_losses()) EXPECT_NEAR(s, 1.0, 1e-12);
+    const std::string error = error_of([&] { finder.step(1.0); });
+    EXPECT_NE(error.find("LRFinder::step: the test is over (completed)"), std::string::npos) << error;
+  }
+}
+
+TEST(LRFinder, StopsWhenTheLossDivergesOrIsNotFinite) {
+  Groups g = make_groups(true);
+  adaptive::LRFinder diverging(*g.optimizer, adaptive::LRFinderOptions().num_steps(50).smoothing(0));
+  const std::vector<double> losses = {1.0, 0.8, 0.5, 0.9, 1.9, 2.1};  // 2.1 > 4 × 0.5
+  size_t taken = 0;
+  for (const double loss : losses) {
+    ++taken;
+    if (!diverging.step(loss)) break;
+  }
+  EXPECT_EQ(taken, losses.size());
+  EXPECT_EQ(diverging.stop_reason(), "diverged");
+  EXPECT_EQ(diverging.lrs().size(), losses.size());
+
+  Groups h = make_groups(true);
+  adaptive::LRFinder nan(*h.optimizer, adaptive::LRFinderOptions().num_steps(50));
+  nan.step(1.0);
+  EXPECT_FALSE(nan.step(std::nan("")));
+  EXPECT_EQ(nan.stop_reason(), "non-finite loss");
+  EXPECT_EQ(nan.losses().size(), 1U);  // the non-finite loss is not recorded
+}
+
+TEST(LRFinder, BadOptionsNameTheArgumentAndValue) {
+  Groups g = make_groups(true);
+  const std::vector<std::pair<adaptive::LRFinderOptions, std::string>> bad = {
+      {adaptive::LRFinderOptions().start_lr(0), "LRFinder: start_lr is 0"},
+      {adaptive::LRFinderOptions().start_lr(1).end_lr(0.5), "LRFinder: end_lr is 0.5"},
+      {adaptive::LRFinderOptions().num_steps(1), "LRFinder: num_steps is 1"},
+      {adaptive::LRFinderOptions().mode("cubic"), "LRFinder: mode is 'cubic'"},
+      {adaptive::LRFinderOptions().smoothing(1), "LRFinder: smoothing is 1"},
+      {adaptive::LRFinderOptions().diverge_factor(1), "LRFinder: diverge_factor is 1"},
+  };
+  for (const auto& [options, message] : bad) {
+    const std::string error = error_of([&] { adaptive::LRFinder f(*g.optimizer, options); });
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+    EXPECT_EQ(g.optimizer->param_groups()[0].options().get_lr(), 0.1) << message;  // refused before it set a rate
+  }
+}
+
+// restore() puts back the optimizer's state and rates: LibTorch's Adam and
+// adaptive's, with state from steps before the test.
+TEST(LRFinder, RestoresTheOptimizersStateAndRates) {
+  for (const bool builtin : {true, false}) {
+    auto w = torch::ones({3}).requires_grad_(true);
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    if (builtin) {
+      opt = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w}, torch::optim::AdamOptions(0.01));
+    } else {
+      opt = std::make_unique<adaptive::Adam>(std::vector<torch::Tensor>{w}, adaptive::AdamOptions(0.01));
+    }
+    auto train_step = [&] {
+      opt->zero_grad();
+      auto loss = (w * w).sum();
+      loss.backward();
+      opt->step();
+      return loss.item<double>();
+    };
+    for (int t = 0; t < 3; ++t) train_step();
+    std::ostringstream before;
+    torch::save(*opt, before);
+    {
+      adaptive::LRFinder finder(*opt, adaptive::LRFinderOptions().start_lr(1e-3).end_lr(1).num_steps(20));
+      while (!finder.done()) finder.step(train_step());
+      finder.restore();
+    }
+    std::ostringstream after;
+    torch::save(*opt, after);
+    EXPECT_EQ(after.str(), before.str()) << (builtin ? "torch::optim::Adam" : "adaptive::Adam");
+    EXPECT_EQ(opt->param_groups()[0].options().get_lr(), 0.01);
+  }
+}
+
+// The range test on y = 3x + 5 (the regression example's data): Adam at the
+// suggested rate reaches the example's convergence criterion, |w − 3| < 0.01
+// and |b − 5| < 0.05, within the example's 1,000 steps.
+TEST(LRFinder, ItsSuggestionTrainsTheRegressionToConvergence) {
+  const auto x = torch::arange(20, torch::kFloat32).unsqueeze(1), y = 3 * x + 5;
+  auto w = torch::zeros({1, 1}).requires_grad_(true), b = torch::zeros({1}).requires_grad_(true);
+  adaptive::Adam adam(std::vector<torch::Tensor>{w, b}, adaptive::AdamOptions(1e-3));
+  auto train_step = [&] {
+    adam.zero_grad();
+    auto loss = 0.5 * (w * x + b - y).pow(2).sum() / 20.0;
+    loss.backward();
+    adam.step();
+    return loss.item<double>();
+  };
+  adaptive::LRFinder finder(adam, adaptive::LRFinderOptions().start_lr(1e-4).end_lr(10).num_steps(100));
+  while (!finder.done()) finder.step(train_step());
+  const adaptive::LRSuggestion s = finder.suggestion();
+  finder.restore();
+  {
+    torch::NoGradGuard no_grad;  // the model is the caller's to restore
+    w.zero_();
+    b.zero_();
+  }
+  ASSERT_GT(s.lr, 0) << s.reason;
+  RecordProperty("suggested_lr", std::to_string(s.lr));  // in the JUnit file, for the record
+  EXPECT_NE(s.reason.find("steepest descent of the smoothed loss"), std::string::npos) << s.reason;
+  adam.param_groups()[0].options().set_lr(s.lr);
+  for (int t = 0; t < 1000; ++t) train_step();
+  EXPECT_LT(std::abs(w.item<double>() - 3), 0.01) << "suggested lr " << s.lr << ": " << s.reason;
+  EXPECT_LT(std::abs(b.item<double>() - 5), 0.05) << "suggested lr " << s.lr << ": " << s.reason;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 """Writes tests/data/golden_schedulers.json for tests/scheduler_test.cc:
 the learning rates PyTorch's torch.optim.lr_scheduler sets, after
 construction and after each of 1,000 steps, for several configurations of
-every scheduler (two parameter groups with their own rates), and the
-momentum CyclicLR and OneCycleLR cycle. Run by tools/make_golden.py on PyTorch 2.13, or alone:
+every scheduler and SWALR (two parameter groups with their own rates), and
+the momentum CyclicLR and OneCycleLR cycle. Run by tools/make_golden.py on PyTorch 2.13, or alone:
 
   python3 tools/golden_schedulers.py
 
@@ -15,6 +15,7 @@ import math
 import os
 
 import torch
+import torch.optim.swa_utils
 
 STEPS = 1000
 GROUP_LRS = [0.1, 0.05]
@@ -89,6 +90,13 @@ CASES = [
      {"children": [("LambdaLR", {}, ["inv_sqrt"]),
                    ("CosineAnnealingWarmRestarts", {"T_0": 40, "T_mult": 2}, None),
                    ("MultiplicativeLR", {}, ["const099"])]}),
+    ("swalr_cos_10", "SWALR", {"swa_lr": 0.01}, None),
+    ("swalr_linear_per_group_at_once", "SWALR",
+     {"swa_lr": [0.02, 0.001], "anneal_epochs": 0, "anneal_strategy": "linear"}, None),
+    ("swalr_linear_37", "SWALR", {"swa_lr": 0.003, "anneal_epochs": 37, "anneal_strategy": "linear"}, None),
+    ("sequential_cosine_swalr", "SequentialLR", {"milestones": [600]}, None,
+     {"children": [("CosineAnnealingLR", {"T_max": 600}, None),
+                   ("SWALR", {"swa_lr": 0.005, "anneal_epochs": 50}, None)]}),
     ("chained_constant_exponential", "ChainedScheduler", {}, None,
      {"children": [("ConstantLR", {"factor": 0.5, "total_iters": 100}, None),
                    ("ExponentialLR", {"gamma": 0.997}, None)]}),
@@ -100,7 +108,7 @@ CASES = [
 
 
 def make(opt, scheduler, options, lambdas, extra):
-    cls = getattr(torch.optim.lr_scheduler, scheduler)
+    cls = getattr(torch.optim.lr_scheduler, scheduler, None) or getattr(torch.optim.swa_utils, scheduler)
     if "children" in extra:
         children = [make(opt, s, o, l, {}) for s, o, l in extra["children"]]
         if scheduler == "ChainedScheduler":

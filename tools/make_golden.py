@@ -9,8 +9,9 @@ against.
   /usr/bin/python3 tools/make_golden.py   Debian's python3-torch 1.13
 
 With a torch that has torch.amp.GradScaler("cpu") (2.3 on), it also writes
-tests/data/golden_grad_scaler.json (tools/golden_grad_scaler.py) and
-tests/data/golden_schedulers.json (tools/golden_schedulers.py), which both
+tests/data/golden_grad_scaler.json (tools/golden_grad_scaler.py),
+tests/data/golden_schedulers.json (tools/golden_schedulers.py) and
+tests/data/golden_swa.json (tools/golden_swa.py), which both
 LibTorch builds read.
 
 Each case records the default single-tensor path (foreach=False, the ground
@@ -484,9 +485,11 @@ def main():
           f"foreach {counts['foreach']}, fused {counts['fused']}) to {os.path.normpath(out_path)}")
     import golden_grad_scaler  # noqa: E402 (this folder is on sys.path: see the bottom of the file)
     import golden_schedulers  # noqa: E402
+    import golden_swa  # noqa: E402
     if len(sys.argv) <= 1 and golden_grad_scaler.has_cpu_grad_scaler():
         golden_grad_scaler.write()
         golden_schedulers.write()  # 2.13's lr_scheduler: both LibTorch builds read this one file
+        golden_swa.write()  # and 2.13's swa_utils
 
 
 if __name__ == "__main__":

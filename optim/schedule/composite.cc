@@ -19,8 +19,7 @@ void check_children(const char* composite, const torch::optim::Optimizer& optimi
   }
 }
 
-const SequentialLROptions& checked(const torch::optim::Optimizer& optimizer, const SequentialLROptions& o) {
-  check_children("SequentialLR", optimizer, o.schedulers());
+const SequentialLROptions& checked(const SequentialLROptions& o) {
   TORCH_CHECK(o.milestones().size() + 1 == o.schedulers().size(), "SequentialLR: ", o.schedulers().size(),
               " schedulers need ", o.schedulers().size() - 1, " milestones, got ", o.milestones().size());
   const auto& m = o.milestones();
@@ -58,14 +57,38 @@ void stage_children(const char* composite, torch::serialize::InputArchive& archi
 
 }  // namespace
 
+// ---- CompositeScheduler
+
+CompositeScheduler::CompositeScheduler(torch::optim::Optimizer& optimizer,
+                                       std::vector<std::shared_ptr<LRScheduler>> children, const char* composite)
+    : LRScheduler(optimizer), children_(std::move(children)) {
+  check_children(composite, optimizer, children_);
+}
+
+void CompositeScheduler::undo_epoch() {
+  for (const auto& child : children_) child->undo_epoch();
+}
+
+void CompositeScheduler::save_own(torch::serialize::OutputArchive& archive) const {
+  save_children(archive, children_);
+}
+
+void CompositeScheduler::read_own(torch::serialize::InputArchive& archive) {
+  stage_children(name(), archive, children_);
+}
+
+void CompositeScheduler::commit_own() {
+  for (const auto& child : children_) child->commit_load();
+}
+
 // ---- SequentialLR
 
 SequentialLR::SequentialLR(torch::optim::Optimizer& optimizer, SequentialLROptions options)
-    : LRScheduler(optimizer), options_(checked(optimizer, options)) {
+    : CompositeScheduler(optimizer, options.schedulers(), "SequentialLR"), options_(checked(options)) {
   // Python: every group back to its initial rate, every child's initial step
   // undone, then the initial step of the child of step 0 only.
   detail::set_group_lrs(optimizer, base_lrs());
-  for (const auto& child : options_.schedulers()) child->undo_epoch();
+  undo_epoch();
   const auto& m = options_.milestones();
   const auto first = static_cast<size_t>(std::upper_bound(m.begin(), m.end(), 0) - m.begin());
   options_.schedulers()[first]->initial_step();
@@ -84,13 +107,9 @@ std::vector<double> SequentialLR::get_lr() {
   return child.get_last_lr();
 }
 
-void SequentialLR::undo_epoch() {
-  for (const auto& child : options_.schedulers()) child->undo_epoch();
-}
-
 void SequentialLR::save_own(torch::serialize::OutputArchive& archive) const {
   archive.write("_milestones", c10::IValue(options_.milestones()));
-  save_children(archive, options_.schedulers());
+  CompositeScheduler::save_own(archive);
 }
 
 void SequentialLR::read_own(torch::serialize::InputArchive& archive) {
@@ -99,40 +118,19 @@ void SequentialLR::read_own(torch::serialize::InputArchive& archive) {
               "::load: the archive has no '_milestones' list");
   TORCH_CHECK(milestones.toIntVector() == options_.milestones(), name(),
               "::load: the state's milestones differ from this scheduler's");
-  stage_children(name(), archive, options_.schedulers());
-}
-
-void SequentialLR::commit_own() {
-  for (const auto& child : options_.schedulers()) child->commit_load();
+  CompositeScheduler::read_own(archive);
 }
 
 // ---- ChainedScheduler
 
 ChainedScheduler::ChainedScheduler(torch::optim::Optimizer& optimizer, ChainedSchedulerOptions options)
-    : LRScheduler(optimizer), options_(std::move(options)) {
-  check_children("ChainedScheduler", optimizer, options_.schedulers());
+    : CompositeScheduler(optimizer, options.schedulers(), "ChainedScheduler"), options_(std::move(options)) {
   set_progress(0, group_lrs());
 }
 
 std::vector<double> ChainedScheduler::get_lr() {
   for (const auto& child : options_.schedulers()) child->step();
   return group_lrs();
-}
-
-void ChainedScheduler::undo_epoch() {
-  for (const auto& child : options_.schedulers()) child->undo_epoch();
-}
-
-void ChainedScheduler::save_own(torch::serialize::OutputArchive& archive) const {
-  save_children(archive, options_.schedulers());
-}
-
-void ChainedScheduler::read_own(torch::serialize::InputArchive& archive) {
-  stage_children(name(), archive, options_.schedulers());
-}
-
-void ChainedScheduler::commit_own() {
-  for (const auto& child : options_.schedulers()) child->commit_load();
 }
 
 }  // namespace adaptive

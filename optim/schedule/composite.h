@@ -15,6 +15,27 @@
 
 namespace adaptive {
 
+/// The base of the schedulers made of schedulers: it holds the children
+/// (shared), passes SequentialLR's undo to them, and saves and loads their
+/// states nested under "_schedulers", all of them or none.
+class CompositeScheduler : public LRScheduler {
+ public:
+  /// The children, in order.
+  const std::vector<std::shared_ptr<LRScheduler>>& schedulers() const { return children_; }
+
+ protected:
+  /// Checks the children (at least one, none null, all of `optimizer`); `composite` names the class in errors.
+  CompositeScheduler(torch::optim::Optimizer& optimizer, std::vector<std::shared_ptr<LRScheduler>> children,
+                     const char* composite);
+  void undo_epoch() override;
+  void save_own(torch::serialize::OutputArchive& archive) const override;
+  void read_own(torch::serialize::InputArchive& archive) override;
+  void commit_own() override;
+
+ private:
+  std::vector<std::shared_ptr<LRScheduler>> children_;
+};
+
 struct SequentialLROptions {
   SequentialLROptions(std::vector<std::shared_ptr<LRScheduler>> schedulers, std::vector<int64_t> milestones)
       : schedulers_(std::move(schedulers)), milestones_(std::move(milestones)) {}
@@ -25,7 +46,7 @@ struct SequentialLROptions {
 };
 
 /// Runs schedulers[i] from milestones[i − 1] to milestones[i].
-class SequentialLR : public LRScheduler {
+class SequentialLR : public CompositeScheduler {
  public:
   SequentialLR(torch::optim::Optimizer& optimizer, SequentialLROptions options);
   const char* name() const override { return "SequentialLR"; }
@@ -33,10 +54,8 @@ class SequentialLR : public LRScheduler {
 
  protected:
   std::vector<double> get_lr() override;
-  void undo_epoch() override;
   void save_own(torch::serialize::OutputArchive& archive) const override;
   void read_own(torch::serialize::InputArchive& archive) override;
-  void commit_own() override;
 
  private:
   SequentialLROptions options_;
@@ -51,7 +70,7 @@ struct ChainedSchedulerOptions {
 
 /// Steps every scheduler each step (Python's ChainedScheduler): chainable
 /// schedulers multiply their factors.
-class ChainedScheduler : public LRScheduler {
+class ChainedScheduler : public CompositeScheduler {
  public:
   ChainedScheduler(torch::optim::Optimizer& optimizer, ChainedSchedulerOptions options);
   const char* name() const override { return "ChainedScheduler"; }
@@ -59,10 +78,6 @@ class ChainedScheduler : public LRScheduler {
 
  protected:
   std::vector<double> get_lr() override;
-  void undo_epoch() override;
-  void save_own(torch::serialize::OutputArchive& archive) const override;
-  void read_own(torch::serialize::InputArchive& archive) override;
-  void commit_own() override;
 
  private:
   ChainedSchedulerOptions options_;

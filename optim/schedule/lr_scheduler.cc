@@ -117,11 +117,7 @@ void LRScheduler::load(torch::serialize::InputArchive& archive) {
 }
 
 void LRScheduler::stage_load(torch::serialize::InputArchive& archive) {
-  c10::IValue kind;
-  TORCH_CHECK(archive.try_read("scheduler", kind) && kind.isString(), name(),
-              "::load: the archive holds no scheduler's state (no 'scheduler' key)");
-  TORCH_CHECK(kind.toStringRef() == name(), name(), "::load: the archive holds a ", kind.toStringRef(),
-              "'s state, not a ", name(), "'s");
+  detail::check_scheduler_kind(archive, name());
   Staged staged;
   staged.base_lrs = detail::read_doubles(archive, name(), "base_lrs");
   staged.last_lr = detail::read_doubles(archive, name(), "_last_lr");
@@ -164,6 +160,14 @@ torch::optim::Optimizer& set_group_lrs(torch::optim::Optimizer& optimizer, const
   auto& groups = optimizer.param_groups();
   for (const auto gi : c10::irange(std::min(groups.size(), lrs.size()))) groups[gi].options().set_lr(lrs[gi]);
   return optimizer;
+}
+
+void check_scheduler_kind(torch::serialize::InputArchive& archive, const char* scheduler) {
+  c10::IValue kind;
+  TORCH_CHECK(archive.try_read("scheduler", kind) && kind.isString(), scheduler,
+              "::load: the archive holds no scheduler's state (no 'scheduler' key)");
+  TORCH_CHECK(kind.toStringRef() == scheduler, scheduler, "::load: the archive holds a ", kind.toStringRef(),
+              "'s state, not a ", scheduler, "'s");
 }
 
 namespace {

@@ -114,8 +114,8 @@ class LRScheduler : public torch::optim::LRScheduler {
   size_t group_count() const { return optimizer_.param_groups().size(); }
 
  private:
-  friend class SequentialLR;      // steps, undoes and updates its children
-  friend class ChainedScheduler;  // as SequentialLR
+  friend class CompositeScheduler;  // undoes and loads its children
+  friend class SequentialLR;        // steps and updates its children
   std::vector<double> get_lrs() final;
 
   struct Staged {
@@ -141,6 +141,10 @@ torch::optim::Optimizer& overwrite_initial_lrs(torch::optim::Optimizer& optimize
 /// Sets each group's current rate (CyclicLR sets its base_lr before its base
 /// constructor). Returns `optimizer`.
 torch::optim::Optimizer& set_group_lrs(torch::optim::Optimizer& optimizer, const std::vector<double>& lrs);
+
+/// Checks that `archive` holds the state of a scheduler named `scheduler`
+/// (its "scheduler" key), or throws a c10::Error saying what it holds.
+void check_scheduler_kind(torch::serialize::InputArchive& archive, const char* scheduler);
 
 /// Reads a double, an int or a list of doubles saved under `key`; a
 /// c10::Error naming the scheduler and the key where absent or of another type.

@@ -84,11 +84,7 @@ void ReduceLROnPlateau::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void ReduceLROnPlateau::load(torch::serialize::InputArchive& archive) {
-  c10::IValue kind;
-  TORCH_CHECK(archive.try_read("scheduler", kind) && kind.isString(), name(),
-              "::load: the archive holds no scheduler's state (no 'scheduler' key)");
-  TORCH_CHECK(kind.toStringRef() == name(), name(), "::load: the archive holds a ", kind.toStringRef(),
-              "'s state, not a ", name(), "'s");
+  detail::check_scheduler_kind(archive, name());
   ReduceLROnPlateauOptions o = options_;
   detail::for_each_field<ReduceLROnPlateauOptions>([&](const auto& fd) {
     c10::IValue value;
