@@ -109,6 +109,11 @@ void CheckpointWriter::add_scaler(const std::string& name, const adaptive::GradS
   archive_.write("runs/" + name + "/grad_scaler", scaler_archive);
 }
 
+void CheckpointWriter::add_part(const std::string& name, const std::string& part,
+                                torch::serialize::OutputArchive& archive) {
+  archive_.write("runs/" + name + "/" + part, archive);
+}
+
 void CheckpointWriter::save(const std::string& path) {
   auto& generator = at::detail::getDefaultCPUGenerator();
   {
@@ -150,6 +155,15 @@ void CheckpointReader::restore_scaler(const std::string& name, adaptive::GradSca
     throw std::runtime_error("checkpoint '" + path_ + "' has no loss scaler for run '" + name + "'");
   }
   scaler.load(scaler_archive);
+}
+
+torch::serialize::InputArchive CheckpointReader::part(const std::string& name, const std::string& part) {
+  torch::serialize::InputArchive archive;
+  if (!archive_.try_read("runs/" + name + "/" + part, archive)) {
+    throw std::runtime_error("checkpoint '" + path_ + "' has no " + part + " for run '" + name +
+                             "' (was it saved with other --schedule, --warmup-steps or --ema-decay flags?)");
+  }
+  return archive;
 }
 
 nlohmann::json CheckpointReader::restore_run(const std::string& name, const std::vector<torch::Tensor>& model,

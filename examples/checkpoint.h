@@ -36,6 +36,8 @@ class CheckpointWriter {
 
   // Adds run `name`'s loss scaler (--amp fp16), Python's state_dict keys.
   void add_scaler(const std::string& name, const adaptive::GradScaler& scaler);
+  // Adds a part of run `name` (its schedule, its averaged model) under `part`.
+  void add_part(const std::string& name, const std::string& part, torch::serialize::OutputArchive& archive);
   // Adds the RNG state and writes everything to `path` atomically (see above).
   void save(const std::string& path);
 
@@ -58,6 +60,8 @@ class CheckpointReader {
                              torch::optim::Optimizer& optimizer);
   // Restores run `name`'s loss scaler (all-or-nothing, GradScaler::load).
   void restore_scaler(const std::string& name, adaptive::GradScaler& scaler);
+  // The archive of part `part` of run `name`; throws std::runtime_error where the checkpoint has none.
+  torch::serialize::InputArchive part(const std::string& name, const std::string& part);
 
  private:
   std::string path_;

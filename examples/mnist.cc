@@ -46,7 +46,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-steps", max_steps, "stop after this many optimizer steps (0: no limit)")
       ->check(examples::whole_in(0, 1000000000000))
       ->capture_default_str();
-  app.add_option("--lr-gamma", lr_gamma, "multiply the learning rate by this after every epoch (torch::optim::StepLR)")
+  app.add_option("--lr-gamma", lr_gamma,
+                 "multiply the learning rate by this after every epoch (torch::optim::StepLR; not with --schedule or "
+                 "--warmup-steps, which replace it)")
       ->check(examples::number_in(0, 1))
       ->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and dropout")->capture_default_str();
@@ -56,6 +58,14 @@ int main(int argc, char** argv) {
                  "adaptive::GradScaler's loss scaling); parameters and optimizer stay float32")
       ->check(CLI::IsMember({"none", "bf16", "fp16"}))
       ->capture_default_str();
+  examples::ScheduleFlags schedule_flags;
+  examples::add_schedule_flags(app, schedule_flags);
+  bool find_lr = false;
+  std::string find_lr_csv;
+  app.add_flag("--find-lr", find_lr,
+               "run the learning-rate range test (adaptive::LRFinder, 100 steps from 1e-6 to 1) instead of training: "
+               "print the suggested rate, restore the model and optimizer");
+  app.add_option("--find-lr-csv", find_lr_csv, "--find-lr: write its curve (step, lr, loss, smoothed loss) here");
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   examples::add_checkpoint_flags(app, checkpoint, "epoch");
@@ -114,8 +124,44 @@ int main(int argc, char** argv) {
                    {"batch_size", batch_size}, {"seed", seed}, {"lr_gamma", lr_gamma}, {"device", run_flags.device}});
     if (amp != "none") config["amp"] = amp;  // absent when off: older checkpoints stay resumable
     if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
+    if (find_lr) {
+      if (dist.world_size() > 1) throw std::invalid_argument("--find-lr runs in one process (no --world-size)");
+      examples::Run& run = runs.front();
+      auto batch = loader->begin();
+      auto train_step = [&] {
+        if (batch == loader->end()) batch = loader->begin();  // another pass when the test outlasts an epoch
+        run.optimizer->zero_grad();
+        const auto loss = torch::nll_loss(run.model.forward(batch->data.to(device)), batch->target.to(device));
+        loss.backward();
+        run.optimizer->step();
+        ++batch;
+        return loss.item<double>();
+      };
+      run.model.set_training(true);
+      return examples::find_lr(*run.optimizer, run.model.tensors(), train_step, examples::user_path(find_lr_csv),
+                               "mnist") ? 0 : 1;
+    }
+    // --schedule or --warmup-steps replace --lr-gamma's per-epoch StepLR.
+    const bool scheduled = schedule_flags.schedule != "none" || schedule_flags.warmup_steps > 0;
+    if (scheduled) {
+      // Sized for --epochs (--max-steps only stops the run early); a resumed run must plan the same.
+      const int64_t planned = epochs * batches_per_epoch;
+      config.update({{"schedule", schedule_flags.schedule},
+                     {"warmup_steps", schedule_flags.warmup_steps},
+                     {"schedule_steps", planned}});
+      config.erase("lr_gamma");
+      for (auto& run : runs) run.schedule = std::make_unique<examples::TrainingSchedule>(schedule_flags, *run.optimizer, planned, epochs, lr);
+    }
+    if (schedule_flags.ema_decay > 0) {
+      config["ema_decay"] = schedule_flags.ema_decay;
+      for (auto& run : runs) {
+        auto copy = examples::make_model(model_name);
+        copy.ptr()->to(device);
+        examples::add_ema(run, schedule_flags.ema_decay, copy);
+      }
+    }
     std::vector<torch::optim::StepLR> schedules;
-    for (auto& run : runs) schedules.emplace_back(*run.optimizer, /*step_size=*/1, lr_gamma);
+    for (auto& run : runs) schedules.emplace_back(*run.optimizer, /*step_size=*/1, scheduled ? 1.0 : lr_gamma);
     const int64_t done = examples::resume_runs(examples::user_path(checkpoint.resume), config, runs, dist);
     // A scheduler counts its steps (StepLR leaves the first one out): replay
     // them so that it continues as if it had run, keeping the checkpoint's rates.
@@ -158,6 +204,9 @@ int main(int argc, char** argv) {
       doc["data"] = dir;
       doc["batch_size"] = batch_size;
       doc["lr_gamma"] = lr_gamma;
+      doc["schedule"] = schedule_flags.schedule;
+      doc["warmup_steps"] = schedule_flags.warmup_steps;
+      doc["ema_decay"] = schedule_flags.ema_decay;
       doc["amp"] = amp;
       doc["world_size"] = dist.world_size();
       doc["sharded"] = dist.sharded();

@@ -3,6 +3,8 @@
 //
 //   bazel run //examples:regression -- --optimizer adam --impl both
 //   bazel run //examples:regression -- --checkpoint /tmp/r.pt [--resume /tmp/r.pt]
+//   bazel run //examples:regression -- --schedule cosine --warmup-steps 50 --ema-decay 0.99
+//   bazel run //examples:regression -- --find-lr
 //
 // Data "clean": x = 0..19, y = 3x + 5 (the classic fit). Data "noisy": 100
 // points x ~ U(0,1), y = 3x + 2 + 0.5·U(0,1), fixed seed. Loss ½·mean((ŷ−y)²),
@@ -14,6 +16,7 @@
 #include "examples/optimizer_flags.h"
 #include "examples/paths.h"
 #include "examples/report.h"
+#include "examples/schedule_flags.h"
 
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
@@ -43,11 +46,22 @@ Data make_data(const std::string& kind, torch::Dtype dtype, torch::Device device
   return d;
 }
 
+// w and b as a module: what AveragedModel averages (--ema-decay).
+struct Params : torch::nn::Module {
+  explicit Params(const std::vector<torch::Tensor>& wb) {
+    register_parameter("w", wb[0]);
+    register_parameter("b", wb[1]);
+  }
+};
+
 struct Run {
   std::string impl;
   double final_loss = 0, seconds = 0;
   std::vector<torch::Tensor> params;  // w, b
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<examples::TrainingSchedule> schedule;  // --schedule, --warmup-steps
+  std::shared_ptr<Params> module;                        // the parameters as a module (--ema-decay)
+  std::unique_ptr<adaptive::AveragedModel> ema;          // --ema-decay
 };
 
 // ½·Σ(ŷ − y)² over `part` of the data, divided by the size of all of it:
@@ -71,6 +85,14 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps_flag, "optimizer steps (default: per optimizer)")->check(examples::whole_in(1, 1000000000));
   app.add_option("--data", data_kind, "clean | noisy")->check(CLI::IsMember({"clean", "noisy"}))->capture_default_str();
   app.add_option("--dtype", dtype_name, "float32 | float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
+  examples::ScheduleFlags schedule_flags;
+  examples::add_schedule_flags(app, schedule_flags);
+  bool find_lr = false;
+  std::string find_lr_csv;
+  app.add_flag("--find-lr", find_lr,
+               "run the learning-rate range test (adaptive::LRFinder, 100 steps from 1e-6 to 1) instead of training: "
+               "print the suggested rate, restore the parameters and optimizer");
+  app.add_option("--find-lr-csv", find_lr_csv, "--find-lr: write its curve (step, lr, loss, smoothed loss) here");
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   int64_t checkpoint_every = 1;
@@ -109,12 +131,44 @@ int main(int argc, char** argv) {
     nlohmann::json config = examples::config_of(flags, lr);
     config.update({{"example", "regression"}, {"data", data_kind}, {"dtype", dtype_name}, {"device", run_flags.device}});
     if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
+    if (find_lr) {
+      if (dist.world_size() > 1) throw std::invalid_argument("--find-lr runs in one process (no --world-size)");
+      Run& run = runs.front();
+      auto train_step = [&] {
+        run.optimizer->zero_grad();
+        auto loss = loss_of(run, data, n);
+        loss.backward();
+        run.optimizer->step();
+        return loss.item<double>();
+      };
+      return examples::find_lr(*run.optimizer, run.params, train_step, examples::user_path(find_lr_csv), "regression") ? 0
+                                                                                                                   : 1;
+    }
+    if (schedule_flags.schedule != "none" || schedule_flags.warmup_steps > 0) {
+      config.update({{"schedule", schedule_flags.schedule}, {"warmup_steps", schedule_flags.warmup_steps}});
+      for (auto& run : runs) run.schedule = std::make_unique<examples::TrainingSchedule>(schedule_flags, *run.optimizer, steps, steps, lr);
+    }
+    if (schedule_flags.ema_decay > 0) {
+      config["ema_decay"] = schedule_flags.ema_decay;
+      for (auto& run : runs) {
+        run.module = std::make_shared<Params>(run.params);
+        const std::vector<torch::Tensor> copies{run.params[0].detach().clone(), run.params[1].detach().clone()};
+        run.ema = std::make_unique<adaptive::AveragedModel>(
+            std::make_shared<Params>(copies),
+            adaptive::AveragedModelOptions().multi_avg_fn(adaptive::ema_multi_avg_fn(schedule_flags.ema_decay)));
+      }
+    }
     const std::string checkpoint_file = dist.checkpoint_path(examples::user_path(checkpoint.checkpoint));
     int64_t done = 0;
     if (!checkpoint.resume.empty()) {
       examples::CheckpointReader reader(dist.checkpoint_path(examples::user_path(checkpoint.resume)), config);
       for (auto& run : runs) {
+        torch::serialize::InputArchive schedule, ema;  // read first: a missing part changes nothing
+        if (run.schedule) schedule = reader.part(run.impl, "schedule");
+        if (run.ema) ema = reader.part(run.impl, "ema");
         const auto progress = reader.restore_run(run.impl, run.params, *run.optimizer);
+        if (run.schedule) run.schedule->load(schedule);
+        if (run.ema) run.ema->load(ema);
         done = progress.at("steps");
         run.seconds = progress.at("seconds");
       }
@@ -133,13 +187,30 @@ int main(int argc, char** argv) {
         const double global_loss = dist.sum_gradients(run.params, loss);  // the whole batch's gradient on every rank
         examples::clip_before_step(flags, run.impl, run.params);
         run.optimizer->step();
+        if (run.schedule) {
+          run.schedule->after_step();
+          run.schedule->after_epoch(global_loss);  // a full-batch step is an epoch (plateau)
+        }
+        if (run.ema) run.ema->update_parameters(*run.module);
         run.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         csv.add(step, run.impl, global_loss);  // the loss that produced this step's gradient
       }
       if (!checkpoint_file.empty() && dist.writes_checkpoints() && (step % checkpoint_every == 0 || step == steps)) {
         csv.flush();
         examples::CheckpointWriter writer(config);
-        for (const auto& run : runs) writer.add_run(run.impl, run.params, *run.optimizer, {{"steps", step}, {"seconds", run.seconds}});
+        for (const auto& run : runs) {
+          writer.add_run(run.impl, run.params, *run.optimizer, {{"steps", step}, {"seconds", run.seconds}});
+          if (run.schedule) {
+            torch::serialize::OutputArchive schedule;
+            run.schedule->save(schedule);
+            writer.add_part(run.impl, "schedule", schedule);
+          }
+          if (run.ema) {
+            torch::serialize::OutputArchive ema;
+            run.ema->save(ema);
+            writer.add_part(run.impl, "ema", ema);
+          }
+        }
         writer.save(checkpoint_file);
       }
     }
@@ -156,6 +227,15 @@ int main(int argc, char** argv) {
     for (const auto& r : runs) {
       std::printf("  %-9s %14.6e %12.6f %12.6f %9.3f\n", r.impl.c_str(), r.final_loss,
                   r.params[0].item<double>(), r.params[1].item<double>(), r.seconds);
+      if (r.ema) {
+        const auto avg = r.ema->module()->parameters();
+        std::printf("  %-9s %14s %12.6f %12.6f  (EMA, decay %g)\n", (r.impl + "/ema").c_str(), "", avg[0].item<double>(),
+                    avg[1].item<double>(), schedule_flags.ema_decay);
+      }
+    }
+    if (runs.front().schedule) {
+      std::printf("  schedule %s, %lld warm-up steps: final lr %.4g\n", schedule_flags.schedule.c_str(),
+                  static_cast<long long>(schedule_flags.warmup_steps), runs.front().schedule->lr());
     }
     double diff = 0;
     if (runs.size() == 2) {
@@ -178,6 +258,13 @@ int main(int argc, char** argv) {
                             {"w", main_run.params[0].item<double>()},
                             {"b", main_run.params[1].item<double>()}};
       if (runs.size() == 2) doc["max_param_diff"] = diff;
+      doc["schedule"] = schedule_flags.schedule;
+      doc["warmup_steps"] = schedule_flags.warmup_steps;
+      if (main_run.schedule) doc["final_lr"] = main_run.schedule->lr();
+      if (main_run.ema) {
+        const auto avg = main_run.ema->module()->parameters();
+        doc["ema"] = {{"decay", schedule_flags.ema_decay}, {"w", avg[0].item<double>()}, {"b", avg[1].item<double>()}};
+      }
       for (const auto& r : runs) {
         doc["runs"].push_back({{"impl", r.impl},
                                {"final_loss", r.final_loss},

@@ -8,12 +8,21 @@ namespace examples {
 Model wrap(torch::nn::AnyModule module) {
   auto ptr = module.ptr();
   return {[module](const torch::Tensor& x) mutable { return module.forward(x); },
-          [ptr](bool training) { ptr->train(training); }, [ptr] { return ptr->parameters(); },
+          [ptr](bool training) { ptr->train(training); },
+          [ptr] { return ptr->parameters(); },
           [ptr] {
             auto tensors = ptr->parameters();
             for (const auto& b : ptr->buffers()) tensors.push_back(b);
             return tensors;
-          }};
+          },
+          ptr};
+}
+
+void add_ema(Run& run, double decay, torch::nn::AnyModule copy) {
+  if (!run.model.module) throw std::invalid_argument("--ema-decay needs a torch::nn model (not a TorchScript one)");
+  run.ema = std::make_unique<adaptive::AveragedModel>(
+      copy.ptr(), adaptive::AveragedModelOptions().multi_avg_fn(adaptive::ema_multi_avg_fn(decay)));
+  run.ema_model = wrap(copy);
 }
 
 namespace {
@@ -25,7 +34,9 @@ nlohmann::json to_json(const std::vector<EpochStats>& history) {
                    {"train_loss", s.train_loss},
                    {"test_accuracy", s.test_accuracy},
                    {"seconds", s.seconds},
-                   {"images_per_second", s.images_per_second}});
+                   {"images_per_second", s.images_per_second},
+                   {"lr", s.lr},
+                   {"ema_test_accuracy", s.ema_test_accuracy}});
   }
   return out;
 }
@@ -39,6 +50,8 @@ std::vector<EpochStats> history_of(const nlohmann::json& doc) {
     s.test_accuracy = e.at("test_accuracy");
     s.seconds = e.at("seconds");
     s.images_per_second = e.value("images_per_second", 0.0);
+    s.lr = e.value("lr", 0.0);
+    s.ema_test_accuracy = e.value("ema_test_accuracy", -1.0);
     history.push_back(s);
   }
   return history;
@@ -55,6 +68,16 @@ void save_runs(const std::string& path, const nlohmann::json& config, const std:
     writer.add_run(run.impl, run.model.tensors(), *run.optimizer,
                    {{"epoch", epoch}, {"steps", run.steps}, {"history", to_json(run.history)}});
     if (run.scaler) writer.add_scaler(run.impl, *run.scaler);
+    if (run.schedule) {
+      torch::serialize::OutputArchive schedule;
+      run.schedule->save(schedule);
+      writer.add_part(run.impl, "schedule", schedule);
+    }
+    if (run.ema) {
+      torch::serialize::OutputArchive ema;
+      run.ema->save(ema);
+      writer.add_part(run.impl, "ema", ema);
+    }
   }
   writer.save(dist.checkpoint_path(path));
 }
@@ -66,7 +89,13 @@ int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::
   int64_t epoch = 0;
   for (auto& run : runs) {
     if (run.scaler) reader.restore_scaler(run.impl, *run.scaler);  // first: a refusal changes nothing
+    // The parts a refusal of the run would leave half-restored are read first.
+    torch::serialize::InputArchive schedule, ema;
+    if (run.schedule) schedule = reader.part(run.impl, "schedule");
+    if (run.ema) ema = reader.part(run.impl, "ema");
     const auto progress = reader.restore_run(run.impl, run.model.tensors(), *run.optimizer);
+    if (run.schedule) run.schedule->load(schedule);
+    if (run.ema) run.ema->load(ema);
     epoch = progress.at("epoch");
     run.steps = progress.at("steps");
     run.history = history_of(progress.at("history"));
@@ -114,8 +143,11 @@ Progress::~Progress() {
 void print_epoch(const std::vector<Run>& runs) {
   if (runs.size() == 1) {
     const auto& s = runs[0].history.back();
-    std::printf("  epoch %2d  %-8s  train loss %.4f  test accuracy %6.2f%%  %6.1f s\n", s.epoch, runs[0].impl.c_str(),
-                s.train_loss, s.test_accuracy, s.seconds);
+    std::printf("  epoch %2d  %-8s  train loss %.4f  test accuracy %6.2f%%", s.epoch, runs[0].impl.c_str(),
+                s.train_loss, s.test_accuracy);
+    if (s.ema_test_accuracy >= 0) std::printf("  EMA %6.2f%%", s.ema_test_accuracy);
+    if (runs[0].schedule) std::printf("  lr %.3g", s.lr);
+    std::printf("  %6.1f s\n", s.seconds);
   } else {
     const auto &a = runs[0].history.back(), &b = runs[1].history.back();
     if (a.epoch == 1) {
@@ -140,6 +172,8 @@ nlohmann::json summary_of(const std::vector<Run>& runs, const OptimizerFlags& fl
                         {"test_accuracy", main_run.history.back().test_accuracy},
                         {"param_l2", param_l2(main_run.model.parameters())}};
   if (runs.size() == 2) doc["max_param_diff"] = max_param_diff(runs[0].model.parameters(), runs[1].model.parameters());
+  if (main_run.ema) doc["ema_test_accuracy"] = main_run.history.back().ema_test_accuracy;
+  doc["final_lr"] = main_run.history.back().lr;
   for (const auto& r : runs) doc["runs"].push_back({{"impl", r.impl}, {"steps", r.steps}, {"epochs", to_json(r.history)}});
   return doc;
 }

@@ -8,6 +8,7 @@
 #include "examples/idx_dataset.h"
 #include "examples/optimizer_flags.h"
 #include "examples/report.h"
+#include "examples/schedule_flags.h"
 
 #include <torch/torch.h>
 
@@ -26,6 +27,7 @@ struct Model {
   std::function<void(bool training)> set_training;
   std::function<std::vector<torch::Tensor>()> parameters;
   std::function<std::vector<torch::Tensor>()> tensors;  // parameters and buffers: what a checkpoint holds
+  std::shared_ptr<torch::nn::Module> module;            // a torch::nn model (null for TorchScript): what --ema-decay averages
 };
 
 Model wrap(torch::nn::AnyModule module);
@@ -34,6 +36,8 @@ struct EpochStats {
   int epoch = 0;
   double train_loss = 0, test_accuracy = 0, seconds = 0;
   double images_per_second = 0;  // training images (all ranks together) per second of the epoch
+  double lr = 0;                 // the first group's rate at the end of the epoch
+  double ema_test_accuracy = -1;  // --ema-decay: the averaged model's (−1: none)
 };
 
 // Percentage of `test` classified correctly, in eval mode; each rank
@@ -49,7 +53,15 @@ struct Run {
   int64_t steps = 0;
   c10::optional<at::ScalarType> amp;              // --amp: autocast's dtype for the forward pass
   std::unique_ptr<adaptive::GradScaler> scaler;  // --amp fp16: loss scaling
+  std::unique_ptr<TrainingSchedule> schedule;    // --schedule, --warmup-steps
+  std::unique_ptr<adaptive::AveragedModel> ema;  // --ema-decay
+  Model ema_model;                               // the average, to evaluate
 };
+
+// --ema-decay: an exponential moving average of `run`'s model (a torch::nn
+// model) in `copy`, a model of the same structure (the examples' models are
+// not Cloneable; AveragedModel copies run.model's tensors into it first).
+void add_ema(Run& run, double decay, torch::nn::AnyModule copy);
 
 class Progress {
  public:
@@ -104,6 +116,8 @@ void train_epoch(Run& run, Loader& loader, int epoch, int64_t batches_per_epoch,
       run.optimizer->step();
     }
     ++run.steps;
+    if (run.schedule) run.schedule->after_step();
+    if (run.ema) run.ema->update_parameters(*run.model.module);
     loss_sum += l;
     csv.add(run.steps, run.impl, l);
     ++batches;
@@ -116,6 +130,9 @@ void train_epoch(Run& run, Loader& loader, int epoch, int64_t batches_per_epoch,
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats.images_per_second = static_cast<double>(images) / std::max(stats.seconds, 1e-9);
   stats.test_accuracy = test_accuracy(run.model, test, device, dist);
+  if (run.ema) stats.ema_test_accuracy = test_accuracy(run.ema_model, test, device, dist);
+  if (run.schedule) run.schedule->after_epoch(stats.train_loss);
+  stats.lr = run.optimizer->param_groups().front().options().get_lr();
   run.history.push_back(stats);
 }
 

@@ -10,10 +10,12 @@
 //   plateau.h    ReduceLROnPlateau
 //   composite.h  SequentialLR, ChainedScheduler
 //   swalr.h      SWALR (torch.optim.swa_utils; with AveragedModel in optim/swa_utils.h)
+//   lr_finder.h  LRFinder, the learning-rate range test
 
 #include "optim/schedule/basic.h"
 #include "optim/schedule/composite.h"
 #include "optim/schedule/cyclic.h"
+#include "optim/schedule/lr_finder.h"
 #include "optim/schedule/lr_scheduler.h"
 #include "optim/schedule/plateau.h"
 #include "optim/schedule/swalr.h"
