@@ -60,12 +60,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   examples::ScheduleFlags schedule_flags;
   examples::add_schedule_flags(app, schedule_flags);
-  bool find_lr = false;
-  std::string find_lr_csv;
-  app.add_flag("--find-lr", find_lr,
-               "run the learning-rate range test (adaptive::LRFinder, 100 steps from 1e-6 to 1) instead of training: "
-               "print the suggested rate, restore the model and optimizer");
-  app.add_option("--find-lr-csv", find_lr_csv, "--find-lr: write its curve (step, lr, loss, smoothed loss) here");
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   examples::add_checkpoint_flags(app, checkpoint, "epoch");
@@ -124,7 +118,7 @@ int main(int argc, char** argv) {
                    {"batch_size", batch_size}, {"seed", seed}, {"lr_gamma", lr_gamma}, {"device", run_flags.device}});
     if (amp != "none") config["amp"] = amp;  // absent when off: older checkpoints stay resumable
     if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
-    if (find_lr) {
+    if (schedule_flags.find_lr) {
       if (dist.world_size() > 1) throw std::invalid_argument("--find-lr runs in one process (no --world-size)");
       examples::Run& run = runs.front();
       auto batch = loader->begin();
@@ -138,7 +132,7 @@ int main(int argc, char** argv) {
         return loss.item<double>();
       };
       run.model.set_training(true);
-      return examples::find_lr(*run.optimizer, run.model.tensors(), train_step, examples::user_path(find_lr_csv),
+      return examples::find_lr(*run.optimizer, run.model.tensors(), train_step, examples::user_path(schedule_flags.find_lr_csv),
                                "mnist") ? 0 : 1;
     }
     // --schedule or --warmup-steps replace --lr-gamma's per-epoch StepLR.

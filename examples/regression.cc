@@ -87,12 +87,6 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", dtype_name, "float32 | float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   examples::ScheduleFlags schedule_flags;
   examples::add_schedule_flags(app, schedule_flags);
-  bool find_lr = false;
-  std::string find_lr_csv;
-  app.add_flag("--find-lr", find_lr,
-               "run the learning-rate range test (adaptive::LRFinder, 100 steps from 1e-6 to 1) instead of training: "
-               "print the suggested rate, restore the parameters and optimizer");
-  app.add_option("--find-lr-csv", find_lr_csv, "--find-lr: write its curve (step, lr, loss, smoothed loss) here");
   examples::add_run_flags(app, run_flags, /*with_training_logs=*/true);
   examples::CheckpointFlags checkpoint;
   int64_t checkpoint_every = 1;
@@ -131,7 +125,7 @@ int main(int argc, char** argv) {
     nlohmann::json config = examples::config_of(flags, lr);
     config.update({{"example", "regression"}, {"data", data_kind}, {"dtype", dtype_name}, {"device", run_flags.device}});
     if (dist.sharded()) config["sharded_over_ranks"] = dist.world_size();
-    if (find_lr) {
+    if (schedule_flags.find_lr) {
       if (dist.world_size() > 1) throw std::invalid_argument("--find-lr runs in one process (no --world-size)");
       Run& run = runs.front();
       auto train_step = [&] {
@@ -141,7 +135,7 @@ int main(int argc, char** argv) {
         run.optimizer->step();
         return loss.item<double>();
       };
-      return examples::find_lr(*run.optimizer, run.params, train_step, examples::user_path(find_lr_csv), "regression") ? 0
+      return examples::find_lr(*run.optimizer, run.params, train_step, examples::user_path(schedule_flags.find_lr_csv), "regression") ? 0
                                                                                                                    : 1;
     }
     if (schedule_flags.schedule != "none" || schedule_flags.warmup_steps > 0) {
@@ -163,12 +157,9 @@ int main(int argc, char** argv) {
     if (!checkpoint.resume.empty()) {
       examples::CheckpointReader reader(dist.checkpoint_path(examples::user_path(checkpoint.resume)), config);
       for (auto& run : runs) {
-        torch::serialize::InputArchive schedule, ema;  // read first: a missing part changes nothing
-        if (run.schedule) schedule = reader.part(run.impl, "schedule");
-        if (run.ema) ema = reader.part(run.impl, "ema");
+        const auto restore_parts = examples::read_schedule_parts(reader, run.impl, run.schedule.get(), run.ema.get());
         const auto progress = reader.restore_run(run.impl, run.params, *run.optimizer);
-        if (run.schedule) run.schedule->load(schedule);
-        if (run.ema) run.ema->load(ema);
+        restore_parts();
         done = progress.at("steps");
         run.seconds = progress.at("seconds");
       }
@@ -200,16 +191,7 @@ int main(int argc, char** argv) {
         examples::CheckpointWriter writer(config);
         for (const auto& run : runs) {
           writer.add_run(run.impl, run.params, *run.optimizer, {{"steps", step}, {"seconds", run.seconds}});
-          if (run.schedule) {
-            torch::serialize::OutputArchive schedule;
-            run.schedule->save(schedule);
-            writer.add_part(run.impl, "schedule", schedule);
-          }
-          if (run.ema) {
-            torch::serialize::OutputArchive ema;
-            run.ema->save(ema);
-            writer.add_part(run.impl, "ema", ema);
-          }
+          examples::save_schedule_parts(writer, run.impl, run.schedule.get(), run.ema.get());
         }
         writer.save(checkpoint_file);
       }

@@ -32,6 +32,36 @@ void add_schedule_flags(CLI::App& app, ScheduleFlags& flags) {
                  "report it (0: none)")
       ->check(number_in(0, 1, /*open=*/true))
       ->capture_default_str();
+  app.add_flag("--find-lr", flags.find_lr,
+               "run the learning-rate range test (adaptive::LRFinder, 100 steps from 1e-6 to 1) instead of training: "
+               "print the suggested rate, restore the parameters and optimizer");
+  app.add_option("--find-lr-csv", flags.find_lr_csv, "--find-lr: write its curve (step, lr, loss, smoothed loss) here");
+}
+
+void save_schedule_parts(CheckpointWriter& writer, const std::string& run, const TrainingSchedule* schedule,
+                         const adaptive::AveragedModel* ema) {
+  if (schedule) {
+    torch::serialize::OutputArchive archive;
+    schedule->save(archive);
+    writer.add_part(run, "schedule", archive);
+  }
+  if (ema) {
+    torch::serialize::OutputArchive archive;
+    ema->save(archive);
+    writer.add_part(run, "ema", archive);
+  }
+}
+
+std::function<void()> read_schedule_parts(CheckpointReader& reader, const std::string& run, TrainingSchedule* schedule,
+                                          adaptive::AveragedModel* ema) {
+  auto schedule_archive = std::make_shared<torch::serialize::InputArchive>();
+  auto ema_archive = std::make_shared<torch::serialize::InputArchive>();
+  if (schedule) *schedule_archive = reader.part(run, "schedule");
+  if (ema) *ema_archive = reader.part(run, "ema");
+  return [=] {
+    if (schedule) schedule->load(*schedule_archive);
+    if (ema) ema->load(*ema_archive);
+  };
 }
 
 namespace {

@@ -6,6 +6,7 @@
 // epoch's training loss. Warm-up is a LinearLR from 1% of the rate, chained
 // before the schedule with SequentialLR.
 
+#include "examples/checkpoint.h"
 #include "optim/schedulers.h"
 #include "optim/swa_utils.h"
 
@@ -24,6 +25,8 @@ struct ScheduleFlags {
   std::string schedule = "none";  // none | step | multistep | exponential | cosine | cosine_restarts | onecycle | cyclic | linear | plateau
   int64_t warmup_steps = 0;
   double ema_decay = 0;  // 0: no EMA
+  bool find_lr = false;     // run the range test instead of training
+  std::string find_lr_csv;  // its curve, empty: none
 };
 void add_schedule_flags(CLI::App& app, ScheduleFlags& flags);
 
@@ -54,6 +57,14 @@ class TrainingSchedule {
   std::unique_ptr<adaptive::ReduceLROnPlateau> plateau_;     // per epoch, once the warm-up is over
   int64_t warmup_steps_ = 0, steps_ = 0;
 };
+
+// A run's schedule and average (either may be null) in a checkpoint.
+void save_schedule_parts(CheckpointWriter& writer, const std::string& run, const TrainingSchedule* schedule,
+                         const adaptive::AveragedModel* ema);
+// Reads them from `reader` now (a missing part throws before anything
+// changed) and returns what applies them, to call once the run is restored.
+std::function<void()> read_schedule_parts(CheckpointReader& reader, const std::string& run, TrainingSchedule* schedule,
+                                          adaptive::AveragedModel* ema);
 
 // --find-lr: the range test (adaptive::LRFinder, 100 steps from 1e-6 to 1)
 // with `train_step` (one optimizer step, returning its loss), then the

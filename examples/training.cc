@@ -68,16 +68,7 @@ void save_runs(const std::string& path, const nlohmann::json& config, const std:
     writer.add_run(run.impl, run.model.tensors(), *run.optimizer,
                    {{"epoch", epoch}, {"steps", run.steps}, {"history", to_json(run.history)}});
     if (run.scaler) writer.add_scaler(run.impl, *run.scaler);
-    if (run.schedule) {
-      torch::serialize::OutputArchive schedule;
-      run.schedule->save(schedule);
-      writer.add_part(run.impl, "schedule", schedule);
-    }
-    if (run.ema) {
-      torch::serialize::OutputArchive ema;
-      run.ema->save(ema);
-      writer.add_part(run.impl, "ema", ema);
-    }
+    save_schedule_parts(writer, run.impl, run.schedule.get(), run.ema.get());
   }
   writer.save(dist.checkpoint_path(path));
 }
@@ -89,13 +80,9 @@ int64_t resume_runs(const std::string& path, const nlohmann::json& config, std::
   int64_t epoch = 0;
   for (auto& run : runs) {
     if (run.scaler) reader.restore_scaler(run.impl, *run.scaler);  // first: a refusal changes nothing
-    // The parts a refusal of the run would leave half-restored are read first.
-    torch::serialize::InputArchive schedule, ema;
-    if (run.schedule) schedule = reader.part(run.impl, "schedule");
-    if (run.ema) ema = reader.part(run.impl, "ema");
+    const auto restore_parts = read_schedule_parts(reader, run.impl, run.schedule.get(), run.ema.get());
     const auto progress = reader.restore_run(run.impl, run.model.tensors(), *run.optimizer);
-    if (run.schedule) run.schedule->load(schedule);
-    if (run.ema) run.ema->load(ema);
+    restore_parts();
     epoch = progress.at("epoch");
     run.steps = progress.at("steps");
     run.history = history_of(progress.at("history"));
