@@ -159,8 +159,7 @@ void TrainingSchedule::load(torch::serialize::InputArchive& archive) {
   TORCH_CHECK(!plateau_ || archive.try_read("plateau", plateau), "the checkpoint holds no plateau's state");
   // The checkpoint's rates (restored with the optimizer) stay the truth:
   // loading a scheduler sets the rates it last set, which a plateau may have changed since.
-  std::vector<double> lrs;
-  for (const auto& group : optimizer_.param_groups()) lrs.push_back(group.options().get_lr());
+  const std::vector<double> lrs = adaptive::detail::group_lrs(optimizer_);
   if (scheduler_) scheduler_->stage_load(scheduler);  // checked before anything changes
   if (plateau_) plateau_->load(plateau);
   if (scheduler_) scheduler_->commit_load();

@@ -9,13 +9,6 @@
 namespace adaptive {
 namespace {
 
-// Python's _format_param: one value for every group, or one per group.
-std::vector<double> per_group(const char* scheduler, const char* name, const std::vector<double>& values, size_t groups) {
-  TORCH_CHECK(values.size() == 1 || values.size() == groups, scheduler, ": ", name, " has ", values.size(),
-              " values; give one, or one per parameter group (", groups, ")");
-  return values.size() == groups ? values : std::vector<double>(groups, values.front());
-}
-
 // The momentum of every group, or a c10::Error where the optimizer has none to cycle.
 void check_momentum_slot(const char* scheduler, const torch::optim::Optimizer& optimizer) {
   TORCH_CHECK(detail::momentum_slot(optimizer.defaults()) != detail::MomentumSlot::kNone, scheduler,
@@ -123,10 +116,10 @@ void CosineAnnealingWarmRestarts::commit_own() {
 
 namespace {
 CyclicLROptions expanded(CyclicLROptions o, size_t groups) {
-  o.base_lr(per_group("CyclicLR", "base_lr", o.base_lr(), groups));
-  o.max_lr(per_group("CyclicLR", "max_lr", o.max_lr(), groups));
-  o.base_momentum(per_group("CyclicLR", "base_momentum", o.base_momentum(), groups));
-  o.max_momentum(per_group("CyclicLR", "max_momentum", o.max_momentum(), groups));
+  o.base_lr(detail::per_group("CyclicLR", "base_lr", o.base_lr(), groups));
+  o.max_lr(detail::per_group("CyclicLR", "max_lr", o.max_lr(), groups));
+  o.base_momentum(detail::per_group("CyclicLR", "base_momentum", o.base_momentum(), groups));
+  o.max_momentum(detail::per_group("CyclicLR", "max_momentum", o.max_momentum(), groups));
   TORCH_CHECK(o.step_size_up() >= 1, "CyclicLR: step_size_up is ", o.step_size_up(), "; it must be at least 1");
   TORCH_CHECK(!o.step_size_down() || *o.step_size_down() >= 1, "CyclicLR: step_size_down is ",
               o.step_size_down().value_or(0), "; it must be at least 1");
@@ -251,9 +244,9 @@ OneCyclePlan plan(OneCycleLROptions o, size_t groups) {
               o.anneal_strategy(), "'; it must be cos or linear");
   TORCH_CHECK(o.div_factor() > 0 && o.final_div_factor() > 0, "OneCycleLR: div_factor ", o.div_factor(),
               " and final_div_factor ", o.final_div_factor(), " must be positive");
-  o.max_lr(per_group("OneCycleLR", "max_lr", o.max_lr(), groups));
-  o.base_momentum(per_group("OneCycleLR", "base_momentum", o.base_momentum(), groups));
-  o.max_momentum(per_group("OneCycleLR", "max_momentum", o.max_momentum(), groups));
+  o.max_lr(detail::per_group("OneCycleLR", "max_lr", o.max_lr(), groups));
+  o.base_momentum(detail::per_group("OneCycleLR", "base_momentum", o.base_momentum(), groups));
+  o.max_momentum(detail::per_group("OneCycleLR", "max_momentum", o.max_momentum(), groups));
   std::vector<double> initial;
   for (const double max_lr : o.max_lr()) initial.push_back(max_lr / o.div_factor());
   return {std::move(o), total, std::move(initial)};

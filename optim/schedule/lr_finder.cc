@@ -1,6 +1,7 @@
 #include "optim/schedule/lr_finder.h"
 
-#include <c10/util/irange.h>
+#include "optim/schedule/lr_scheduler.h"
+
 #include <torch/serialize.h>
 
 #include <cmath>
@@ -27,7 +28,7 @@ LRFinder::LRFinder(torch::optim::Optimizer& optimizer, LRFinderOptions options)
   std::ostringstream state;
   torch::save(optimizer, state);
   saved_state_ = state.str();
-  for (const auto& group : optimizer.param_groups()) saved_lrs_.push_back(group.options().get_lr());
+  saved_lrs_ = detail::group_lrs(optimizer);
   set_lr(lr_at(0));
 }
 
@@ -113,7 +114,7 @@ LRSuggestion LRFinder::suggestion() const {
 void LRFinder::restore() {
   std::istringstream state(saved_state_);
   torch::load(optimizer_, state);
-  for (const auto gi : c10::irange(saved_lrs_.size())) optimizer_.param_groups()[gi].options().set_lr(saved_lrs_[gi]);
+  detail::set_group_lrs(optimizer_, saved_lrs_);
   restored_ = true;
   done_ = true;
   if (stop_reason_.empty()) stop_reason_ = "restored";

@@ -59,11 +59,7 @@ void LRScheduler::initial_step() {
   initial_ = false;
 }
 
-std::vector<double> LRScheduler::group_lrs() const {
-  std::vector<double> lrs;
-  for (const auto& group : optimizer_.param_groups()) lrs.push_back(group.options().get_lr());
-  return lrs;
-}
+std::vector<double> LRScheduler::group_lrs() const { return detail::group_lrs(optimizer_); }
 
 std::vector<double> LRScheduler::get_lrs() {
   TORCH_CHECK(optimizer_.param_groups().size() == base_lrs_.size(), name(), ": the optimizer has ",
@@ -97,8 +93,7 @@ void LRScheduler::update_lr(int64_t epoch) {
     last_epoch_ = before;
     throw;
   }
-  auto& groups = optimizer_.param_groups();
-  for (const auto gi : c10::irange(groups.size())) groups[gi].options().set_lr(values[gi]);
+  detail::set_group_lrs(optimizer_, values);
   last_lr_ = std::move(values);
 }
 
@@ -144,8 +139,7 @@ void LRScheduler::commit_load() {
   // The groups continue from the saved rates: LibTorch's built-in optimizers
   // do not restore their options on load (Python's do), and every chainable
   // step reads the current rates.
-  auto& groups = optimizer_.param_groups();
-  for (const auto gi : c10::irange(groups.size())) groups[gi].options().set_lr(last_lr_[gi]);
+  detail::set_group_lrs(optimizer_, last_lr_);
 }
 
 namespace detail {
@@ -160,6 +154,18 @@ torch::optim::Optimizer& set_group_lrs(torch::optim::Optimizer& optimizer, const
   auto& groups = optimizer.param_groups();
   for (const auto gi : c10::irange(std::min(groups.size(), lrs.size()))) groups[gi].options().set_lr(lrs[gi]);
   return optimizer;
+}
+
+std::vector<double> group_lrs(const torch::optim::Optimizer& optimizer) {
+  std::vector<double> lrs;
+  for (const auto& group : optimizer.param_groups()) lrs.push_back(group.options().get_lr());
+  return lrs;
+}
+
+std::vector<double> per_group(const char* scheduler, const char* name, const std::vector<double>& values, size_t groups) {
+  TORCH_CHECK(values.size() == 1 || values.size() == groups, scheduler, ": ", name, " has ", values.size(),
+              " values; give one, or one per parameter group (", groups, ")");
+  return values.size() == groups ? values : std::vector<double>(groups, values.front());
 }
 
 void check_scheduler_kind(torch::serialize::InputArchive& archive, const char* scheduler) {

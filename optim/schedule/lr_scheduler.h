@@ -141,6 +141,12 @@ torch::optim::Optimizer& overwrite_initial_lrs(torch::optim::Optimizer& optimize
 /// Sets each group's current rate (CyclicLR sets its base_lr before its base
 /// constructor). Returns `optimizer`.
 torch::optim::Optimizer& set_group_lrs(torch::optim::Optimizer& optimizer, const std::vector<double>& lrs);
+/// Each group's current rate.
+std::vector<double> group_lrs(const torch::optim::Optimizer& optimizer);
+/// Python's _format_param: `values` given once for every group, or once per
+/// group, as one per group; a c10::Error naming `scheduler` and the argument
+/// `name` for any other count.
+std::vector<double> per_group(const char* scheduler, const char* name, const std::vector<double>& values, size_t groups);
 
 /// Checks that `archive` holds the state of a scheduler named `scheduler`
 /// (its "scheduler" key), or throws a c10::Error saying what it holds.

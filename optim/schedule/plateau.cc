@@ -18,11 +18,9 @@ double worst(const std::string& mode) {
 ReduceLROnPlateau::ReduceLROnPlateau(torch::optim::Optimizer& optimizer, ReduceLROnPlateauOptions options)
     : optimizer_(optimizer), options_(std::move(options)) {
   const size_t groups = optimizer.param_groups().size();
-  TORCH_CHECK(options_.min_lr().size() == 1 || options_.min_lr().size() == groups, "ReduceLROnPlateau: min_lr has ",
-              options_.min_lr().size(), " values; give one, or one per parameter group (", groups, ")");
-  if (options_.min_lr().size() != groups) options_.min_lr(std::vector<double>(groups, options_.min_lr().front()));
+  options_.min_lr(detail::per_group("ReduceLROnPlateau", "min_lr", options_.min_lr(), groups));
   check(options_);
-  for (const auto& group : optimizer.param_groups()) last_lr_.push_back(group.options().get_lr());
+  last_lr_ = detail::group_lrs(optimizer);
   best_ = worst(options_.mode());
 }
 
@@ -69,8 +67,7 @@ void ReduceLROnPlateau::step(double metric) {
     cooldown_counter_ = options_.cooldown();
     num_bad_epochs_ = 0;
   }
-  last_lr_.clear();
-  for (const auto& group : groups) last_lr_.push_back(group.options().get_lr());
+  last_lr_ = detail::group_lrs(optimizer_);
 }
 
 void ReduceLROnPlateau::save(torch::serialize::OutputArchive& archive) const {

@@ -9,9 +9,7 @@ namespace adaptive {
 namespace {
 
 SWALROptions expanded(SWALROptions o, size_t groups) {
-  TORCH_CHECK(o.swa_lr().size() == 1 || o.swa_lr().size() == groups, "SWALR: swa_lr has ", o.swa_lr().size(),
-              " values; give one, or one per parameter group (", groups, ")");
-  if (o.swa_lr().size() != groups) o.swa_lr(std::vector<double>(groups, o.swa_lr().front()));
+  o.swa_lr(detail::per_group("SWALR", "swa_lr", o.swa_lr(), groups));
   return o;
 }
 
